@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Member, MemberKind
+
+
+class AmbassadorStatus(models.TextChoices):
+    CANDIDATE = "candidate", _("Candidate")
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    ALUMNI = "alumni", _("Alumni")
+
+
+class Ambassador(Member):
+    """An individual volunteer. Only the city is ever public; the street stays in the database."""
+
+    KIND = MemberKind.AMBASSADOR
+
+    first_name = models.CharField(_("first name"), max_length=80)
+    last_name = models.CharField(_("last name"), max_length=80)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=AmbassadorStatus.choices,
+        default=AmbassadorStatus.CANDIDATE,
+    )
+    appointed_on = models.DateField(_("appointed on"), null=True, blank=True)
+    term_ends_on = models.DateField(_("term ends on"), null=True, blank=True)
+    sponsor = models.ForeignKey(
+        Member,
+        verbose_name=_("sponsor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sponsored_ambassadors",
+        help_text=_("The member organisation that proposed this ambassador, if any."),
+    )
+    map_consent = models.BooleanField(
+        _("consents to appear on the public map"),
+        default=False,
+        help_text=_("Without consent the ambassador never appears on the map."),
+    )
+    map_consent_at = models.DateTimeField(_("consent recorded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ambassador")
+        verbose_name_plural = _("ambassadors")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(term_ends_on__isnull=True)
+                | Q(appointed_on__isnull=True)
+                | Q(term_ends_on__gte=models.F("appointed_on")),
+                name="ambassador_term_ends_after_appointment",
+                violation_error_message=_("The term cannot end before the appointment."),
+            ),
+            models.CheckConstraint(
+                condition=Q(map_consent=False) | Q(map_consent_at__isnull=False),
+                name="ambassador_consent_has_timestamp",
+                violation_error_message=_("Record when the consent was given."),
+            ),
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.email:
+            raise ValidationError({"email": _("An ambassador needs an e-mail address.")})
+        if self.sponsor_id and self.sponsor_id == self.pk:
+            raise ValidationError({"sponsor": _("An ambassador cannot sponsor themselves.")})
+
+    def normalize(self) -> None:
+        self.name = f"{self.first_name} {self.last_name}".strip()
+        super().normalize()
+        self.email = self.email.lower()
+        if self.map_consent and self.map_consent_at is None:
+            self.map_consent_at = timezone.now()
+        if not self.map_consent:
+            self.map_consent_at = None

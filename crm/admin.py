@@ -1,0 +1,336 @@
+"""The staff interface of the shared core: members across kinds, agreements, contacts."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from crm.admin_filters import (
+    AgreementExpiringFilter,
+    AgreementOwnExpiringFilter,
+    AgreementStatusFilter,
+    MembershipStatusFilter,
+    RegionFilter,
+)
+from crm.models import Agreement, Chapter, Contact, Member, Recognition, Sector
+from crm.services import agreement_renew
+
+
+@admin.register(Chapter)
+class ChapterAdmin(admin.ModelAdmin):
+    list_display = ["name", "country", "email", "member_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    @admin.display(description=_("members"), ordering="member_count")
+    def member_count(self, obj: Chapter) -> int:
+        return obj.member_count
+
+
+@admin.register(Sector)
+class SectorAdmin(admin.ModelAdmin):
+    list_display = ["name_en", "name_it", "slug", "member_count"]
+    search_fields = ["name_en", "name_it", "slug"]
+    prepopulated_fields = {"slug": ["name_en"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    @admin.display(description=_("members"), ordering="member_count")
+    def member_count(self, obj: Sector) -> int:
+        return obj.member_count
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    fields = ["name", "role", "email", "phone", "is_primary"]
+
+
+class AgreementInline(admin.TabularInline):
+    model = Agreement
+    fk_name = "member"
+    extra = 0
+    fields = ["reference_link", "type", "signed_on", "starts_on", "ends_on", "status_label"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        # Agreements are created on their own page, where reference and PDF are handled.
+        return False
+
+    @admin.display(description=_("reference"))
+    def reference_link(self, obj: Agreement) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:crm_agreement_change", args=[obj.pk]), obj
+        )
+
+    @admin.display(description=_("status"))
+    def status_label(self, obj: Agreement) -> str:
+        return obj.get_status_display()
+
+
+class RecognitionInline(admin.TabularInline):
+    model = Recognition
+    extra = 0
+
+
+ADDRESS_FIELDSET = (
+    _("Address"),
+    {"fields": ["street", "postal_code", "city", "province", "region", "country"]},
+)
+GEOCODING_FIELDSET = (
+    _("Map"),
+    {
+        "fields": [
+            "show_on_map",
+            ("latitude", "longitude"),
+            "geocode_status",
+            ("geocode_precision", "geocode_provider"),
+            ("geocoded_at", "geocode_attempts"),
+            "geocode_error",
+        ],
+        "description": _(
+            "Coordinates are found automatically from the address. Set them by hand "
+            "and choose 'Set by hand' to keep them."
+        ),
+    },
+)
+CONTACT_FIELDSET = (_("Contact"), {"fields": ["email", "phone", "website"]})
+PUBLIC_FIELDSET = (_("Profile"), {"fields": ["description", "notes"]})
+
+
+class MemberKindAdmin(SimpleHistoryAdmin):
+    """Shared by every kind's admin: columns, filters, inlines and constant-query lists."""
+
+    list_display = ["name", "city", "country", "chapter", "membership_label", "geocode_status"]
+    list_filter = [
+        MembershipStatusFilter,
+        AgreementExpiringFilter,
+        "chapter",
+        "sectors",
+        "country",
+        RegionFilter,
+        "geocode_status",
+    ]
+    list_select_related = ["chapter"]
+    search_fields = ["name", "city", "email"]
+    date_hierarchy = "created_at"
+    inlines = [ContactInline, AgreementInline, RecognitionInline]
+    filter_horizontal = ["sectors"]
+    readonly_fields = [
+        "geocoded_at",
+        "geocode_attempts",
+        "geocode_error",
+        "geocode_provider",
+        "created_at",
+        "updated_at",
+    ]
+    list_per_page = 50
+    kind_fieldsets: list = []
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_membership()
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (None, {"fields": ["name", "chapter", "sectors"]}),
+            *self.kind_fieldsets,
+            ADDRESS_FIELDSET,
+            CONTACT_FIELDSET,
+            PUBLIC_FIELDSET,
+            GEOCODING_FIELDSET,
+            (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        ]
+
+    @admin.display(description=_("membership"), ordering="membership")
+    def membership_label(self, obj: Member) -> str:
+        from crm.models import MembershipStatus
+
+        return MembershipStatus(obj.membership).label
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    """Every member of every kind in one list; each row opens its own kind's page."""
+
+    list_display = [
+        "name_link",
+        "kind",
+        "city",
+        "country",
+        "chapter",
+        "membership_label",
+        "geocode_status",
+        "sector_list",
+    ]
+    list_filter = ["kind", *MemberKindAdmin.list_filter]
+    list_select_related = ["chapter"]
+    search_fields = ["name", "city", "email"]
+    date_hierarchy = "created_at"
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .with_membership()
+            .prefetch_related(Prefetch("sectors", queryset=Sector.objects.order_by("name_en")))
+        )
+
+    def has_add_permission(self, request) -> bool:
+        # A member is always created as its kind (school, company, …).
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("name"), ordering="name")
+    def name_link(self, obj: Member) -> str:
+        return format_html('<a href="{}">{}</a>', obj.get_admin_url(), obj.name)
+
+    @admin.display(description=_("membership"), ordering="membership")
+    def membership_label(self, obj: Member) -> str:
+        return MemberKindAdmin.membership_label(self, obj)
+
+    @admin.display(description=_("sectors"))
+    def sector_list(self, obj: Member) -> str:
+        return ", ".join(sector.name for sector in obj.sectors.all())
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "role", "member_link", "email", "phone", "is_primary"]
+    list_filter = ["is_primary", "member__kind", "member__chapter"]
+    list_select_related = ["member"]
+    search_fields = ["name", "email", "member__name"]
+    autocomplete_fields = ["member"]
+
+    @admin.display(description=_("member"), ordering="member__name")
+    def member_link(self, obj: Contact) -> str:
+        return format_html('<a href="{}">{}</a>', obj.member.get_admin_url(), obj.member)
+
+
+@admin.register(Recognition)
+class RecognitionAdmin(admin.ModelAdmin):
+    list_display = ["title", "member_link", "awarded_on"]
+    list_filter = ["title", "member__kind"]
+    list_select_related = ["member"]
+    search_fields = ["title", "member__name"]
+    autocomplete_fields = ["member"]
+    date_hierarchy = "awarded_on"
+
+    @admin.display(description=_("member"), ordering="member__name")
+    def member_link(self, obj: Recognition) -> str:
+        return format_html('<a href="{}">{}</a>', obj.member.get_admin_url(), obj.member)
+
+
+@admin.register(Agreement)
+class AgreementAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "reference",
+        "member_link",
+        "type",
+        "signed_on",
+        "starts_on",
+        "ends_on",
+        "status_label",
+        "renewal_links",
+    ]
+    list_filter = [
+        AgreementStatusFilter,
+        AgreementOwnExpiringFilter,
+        "type",
+        "auto_renew",
+        "member__kind",
+        "member__chapter",
+    ]
+    list_select_related = ["member", "renews", "renewed_by"]
+    search_fields = ["reference", "member__name", "signatories"]
+    autocomplete_fields = ["member", "renews"]
+    date_hierarchy = "starts_on"
+    readonly_fields = ["status_label", "renewed_by_link", "created_at", "updated_at"]
+    actions = ["renew_selected"]
+    fieldsets = [
+        (None, {"fields": ["member", "reference", "type", "status_label"]}),
+        (
+            _("Dates"),
+            {"fields": ["signed_on", ("starts_on", "ends_on"), ("auto_renew", "renewal_months")]},
+        ),
+        (_("Document"), {"fields": ["signatories", "document"]}),
+        (
+            _("Renewal and termination"),
+            {"fields": ["renews", "renewed_by_link", ("terminated_on", "termination_reason")]},
+        ),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_status()
+
+    @admin.display(description=_("status"), ordering="current_status")
+    def status_label(self, obj: Agreement) -> str:
+        return obj.get_status_display() if obj.pk else "—"
+
+    @admin.display(description=_("member"), ordering="member__name")
+    def member_link(self, obj: Agreement) -> str:
+        return format_html('<a href="{}">{}</a>', obj.member.get_admin_url(), obj.member)
+
+    @admin.display(description=_("renewal"))
+    def renewal_links(self, obj: Agreement) -> str:
+        links = []
+        if obj.renews_id:
+            links.append((_("renews"), obj.renews))
+        successor = getattr(obj, "renewed_by", None)
+        if successor:
+            links.append((_("renewed by"), successor))
+        return (
+            format_html_join(
+                " · ",
+                '{} <a href="{}">{}</a>',
+                (
+                    (label, reverse("admin:crm_agreement_change", args=[a.pk]), a)
+                    for label, a in links
+                ),
+            )
+            or "—"
+        )
+
+    @admin.display(description=_("renewed by"))
+    def renewed_by_link(self, obj: Agreement) -> str:
+        successor = getattr(obj, "renewed_by", None) if obj.pk else None
+        if successor is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:crm_agreement_change", args=[successor.pk]),
+            successor,
+        )
+
+    @admin.action(description=_("Renew selected agreements"), permissions=["add"])
+    def renew_selected(self, request, queryset) -> None:
+        renewed, refused = 0, []
+        for agreement in queryset.order_by("reference"):
+            try:
+                agreement_renew(agreement=agreement)
+                renewed += 1
+            except ValidationError as exc:
+                refused.extend(exc.messages)
+        if renewed:
+            self.message_user(
+                request,
+                ngettext("%(n)d agreement renewed.", "%(n)d agreements renewed.", renewed)
+                % {"n": renewed},
+                messages.SUCCESS,
+            )
+        for reason in refused:
+            self.message_user(request, reason, messages.WARNING)

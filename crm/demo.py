@@ -1,0 +1,445 @@
+"""A realistic demo network (Italy and Switzerland) and large synthetic ones for benchmarks.
+
+Everything is generated from a fixed seed and keyed by natural keys (school code,
+VAT number, municipal code, e-mail, name + city), so loading twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from stdnum import luhn
+from stdnum.ch import uid
+
+from ambassadors.models import Ambassador, AmbassadorStatus
+from crm.bulk import members_bulk_create
+from crm.models import (
+    Agreement,
+    AgreementType,
+    Contact,
+    GeocodeStatus,
+    Member,
+    Recognition,
+    Sector,
+)
+from municipalities.models import Municipality
+from partners.models import (
+    Company,
+    CompanySize,
+    Organization,
+    OrganizationType,
+    School,
+    SchoolLevel,
+)
+
+
+@dataclass(frozen=True)
+class Place:
+    city: str
+    province: str
+    region: str
+    country: str
+    postal_code: str
+    official_code: str  # ISTAT code (IT) or BFS number (CH)
+    population: int
+
+
+PLACES = [
+    Place("Roma", "RM", "Lazio", "IT", "00184", "058091", 2749031),
+    Place("Milano", "MI", "Lombardia", "IT", "20121", "015146", 1354196),
+    Place("Torino", "TO", "Piemonte", "IT", "10121", "001272", 841600),
+    Place("Napoli", "NA", "Campania", "IT", "80133", "063049", 913462),
+    Place("Bologna", "BO", "Emilia-Romagna", "IT", "40121", "037006", 387971),
+    Place("Firenze", "FI", "Toscana", "IT", "50122", "048017", 360930),
+    Place("Genova", "GE", "Liguria", "IT", "16121", "010025", 558745),
+    Place("Bari", "BA", "Puglia", "IT", "70121", "072006", 316015),
+    Place("Palermo", "PA", "Sicilia", "IT", "90133", "082053", 630828),
+    Place("Verona", "VR", "Veneto", "IT", "37121", "023091", 255588),
+    Place("Padova", "PD", "Veneto", "IT", "35122", "028060", 206496),
+    Place("Trieste", "TS", "Friuli-Venezia Giulia", "IT", "34121", "032006", 198668),
+    Place("Brescia", "BS", "Lombardia", "IT", "25121", "017029", 196567),
+    Place("Parma", "PR", "Emilia-Romagna", "IT", "43121", "034027", 195998),
+    Place("Perugia", "PG", "Umbria", "IT", "06121", "054039", 162467),
+    Place("Bergamo", "BG", "Lombardia", "IT", "24121", "016024", 120207),
+    Place("Lecce", "LE", "Puglia", "IT", "73100", "075035", 94773),
+    Place("Città di Castello", "PG", "Umbria", "IT", "06012", "054013", 38599),
+    Place("Lugano", "TI", "Ticino", "CH", "6900", "5192", 62315),
+    Place("Bellinzona", "TI", "Ticino", "CH", "6500", "5002", 43360),
+    Place("Locarno", "TI", "Ticino", "CH", "6600", "5113", 16012),
+    Place("Zürich", "ZH", "Zürich", "CH", "8001", "261", 421878),
+    Place("Genève", "GE", "Genève", "CH", "1204", "6621", 203856),
+    Place("Bern", "BE", "Bern", "CH", "3011", "351", 134591),
+]
+
+STREETS = [
+    "Via Roma",
+    "Via Garibaldi",
+    "Via Dante",
+    "Corso Italia",
+    "Via Mazzini",
+    "Piazza della Libertà",
+    "Via Verdi",
+    "Viale Europa",
+    "Via San Francesco",
+]
+CH_STREETS = ["Via Cantonale", "Bahnhofstrasse", "Rue du Rhône", "Via Nassa", "Marktgasse"]
+FIRST_NAMES = [
+    "Giulia",
+    "Marco",
+    "Chiara",
+    "Luca",
+    "Francesca",
+    "Andrea",
+    "Sara",
+    "Matteo",
+    "Elena",
+    "Davide",
+    "Laura",
+    "Simone",
+    "Anna",
+    "Lukas",
+    "Léa",
+    "Noah",
+    "Mia",
+]
+LAST_NAMES = [
+    "Rossi",
+    "Bianchi",
+    "Romano",
+    "Colombo",
+    "Ricci",
+    "Marino",
+    "Greco",
+    "Bruno",
+    "Gallo",
+    "Conti",
+    "Müller",
+    "Meier",
+    "Favre",
+    "Bernasconi",
+    "Rezzonico",
+]
+SCHOOL_NAMES = [
+    "Istituto Comprensivo {c} {n}",
+    "Liceo Scientifico Galileo Galilei {c}",
+    "Scuola Primaria Gianni Rodari {c} {n}",
+    "Istituto Tecnico Leonardo da Vinci {c}",
+    "Scuola dell'Infanzia Arcobaleno {c} {n}",
+    "Liceo Classico Manzoni {c}",
+    "Scuola media {c} {n}",
+]
+COMPANY_NAMES = [
+    "{c} Solidale S.r.l.",
+    "Gentilezza & Co. {c}",
+    "Tecnologie Gentili {c} S.p.A.",
+    "Cooperativa Sorriso {c}",
+    "{c} Green Energy SA",
+    "Panificio Buono {c}",
+    "Studio Architetti Aperti {c}",
+]
+ORG_NAMES = [
+    ("Radio Gentile {c}", OrganizationType.MEDIA),
+    ("Centro Ricerche Benessere {c}", OrganizationType.RESEARCH),
+    ("Ospedale Civile di {c}", OrganizationType.HEALTH),
+    ("Biblioteca Civica di {c}", OrganizationType.CULTURE),
+    ("Associazione Mani Tese {c}", OrganizationType.ASSOCIATION),
+    ("Prefettura di {c}", OrganizationType.INSTITUTION),
+]
+RECOGNITIONS = ["Kind School", "Kind Company", "Kind Island", "Kind City"]
+
+
+def _street(rng: random.Random, place: Place) -> str:
+    streets = CH_STREETS if place.country == "CH" else STREETS
+    return f"{rng.choice(streets)} {rng.randint(1, 120)}"
+
+
+def _vat(rng: random.Random, place: Place, index: int) -> str:
+    if place.country == "CH":
+        digits = f"{10_000_000 + index * 7919:08d}"[:8]
+        return f"CHE{digits}{uid.calc_check_digit(digits)}"
+    body = f"{1_000_000 + index * 7919:07d}"[:7] + "058"
+    return f"IT{body}{luhn.calc_check_digit(body)}"
+
+
+def _agreement_plan(rng: random.Random, today: datetime.date, index: int) -> dict:
+    """Dates that cycle through every derived status, so the demo shows them all."""
+    shape = index % 8
+    start = today - datetime.timedelta(days=rng.randint(30, 700))
+    plan = {
+        "signed_on": start - datetime.timedelta(days=10),
+        "starts_on": start,
+        "ends_on": start + datetime.timedelta(days=3 * 365),
+    }
+    if shape == 1:  # expiring soon
+        plan["ends_on"] = today + datetime.timedelta(days=rng.randint(5, 55))
+    elif shape == 2:  # expired
+        plan["starts_on"] = today - datetime.timedelta(days=900)
+        plan["signed_on"] = plan["starts_on"]
+        plan["ends_on"] = today - datetime.timedelta(days=rng.randint(10, 200))
+    elif shape == 3:  # signed, starts next month
+        plan["signed_on"] = today - datetime.timedelta(days=5)
+        plan["starts_on"] = today + datetime.timedelta(days=30)
+        plan["ends_on"] = plan["starts_on"] + datetime.timedelta(days=365)
+    elif shape == 4:  # open-ended
+        plan["ends_on"] = None
+    elif shape == 5 and index % 16 == 5:  # terminated
+        plan["terminated_on"] = today - datetime.timedelta(days=20)
+        plan["termination_reason"] = "The school merged into another institute."
+    elif shape == 6 and index % 24 == 6:  # draft
+        plan["signed_on"] = None
+    return plan
+
+
+class DemoLoader:
+    """Loads the demo network; `counts` tells what it created."""
+
+    def __init__(self, *, seed: int = 2026) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.today = timezone.localdate()
+        self.sectors = {sector.slug: sector for sector in Sector.objects.all()}
+        self.counts: dict[str, int] = {}
+        self.index = 0
+
+    @transaction.atomic
+    def load(self) -> dict[str, int]:
+        for i in range(84):
+            self._school(i)
+        for i in range(50):
+            self._company(i)
+        for i in range(36):
+            self._organization(i)
+        for place in PLACES:
+            self._municipality(place)
+        for i in range(40):
+            self._ambassador(i)
+        return self.counts
+
+    def _reseed(self, kind: str, key: object) -> None:
+        # One stream per member: what exists already cannot shift what comes next.
+        self.rng = random.Random(f"{self.seed}:{kind}:{key}")
+
+    def _place(self) -> Place:
+        # Two in three members in Italy, the rest in Switzerland, as in the real network.
+        return self.rng.choice(PLACES)
+
+    def _create(self, model, lookup: dict, fields: dict, sectors: list[str]) -> Member | None:
+        self.index += 1
+        if model.objects.filter(**lookup).exists():
+            return None
+        member = model(**lookup, **fields)
+        member.save()
+        member.sectors.set([self.sectors[s] for s in sectors if s in self.sectors])
+        self._agreements(member)
+        self.counts[model._meta.model_name] = self.counts.get(model._meta.model_name, 0) + 1
+        return member
+
+    def _address(self, place: Place) -> dict:
+        return {
+            "street": _street(self.rng, place),
+            "postal_code": place.postal_code,
+            "city": place.city,
+            "province": place.province,
+            "region": place.region,
+            "country": place.country,
+        }
+
+    def _agreements(self, member: Member) -> None:
+        plan = _agreement_plan(self.rng, self.today, self.index)
+        kind = {
+            "ambassador": AgreementType.AMBASSADOR_CHARTER,
+            "company": AgreementType.PARTNERSHIP,
+        }.get(member.kind, AgreementType.MEMBERSHIP)
+        Agreement.objects.create(
+            member=member,
+            type=kind,
+            auto_renew=self.index % 3 == 0,
+            signatories=f"{member.name}\nKindnet {member.country}",
+            **plan,
+        )
+        if self.index % 7 == 0:
+            Recognition.objects.create(
+                member=member,
+                title=RECOGNITIONS[self.index % len(RECOGNITIONS)],
+                awarded_on=self.today - datetime.timedelta(days=self.rng.randint(10, 400)),
+            )
+
+    def _contact(self, member: Member, role: str) -> None:
+        first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+        Contact.objects.create(
+            member=member,
+            name=f"{first} {last}",
+            role=role,
+            is_primary=True,
+            email=f"{first}.{last}@example.org".lower(),
+            phone=f"+39 06 {self.rng.randint(1000000, 9999999)}",
+        )
+
+    def _school(self, i: int) -> None:
+        self._reseed("school", i)
+        place = self._place()
+        code = f"{place.province}IC{i:03d}{'X' if place.country == 'CH' else 'A'}"
+        name = SCHOOL_NAMES[i % len(SCHOOL_NAMES)].format(c=place.city, n=i % 9 + 1)
+        member = self._create(
+            School,
+            {"school_code": code},
+            {
+                "name": name,
+                **self._address(place),
+                "level": list(SchoolLevel.values)[i % 7],
+                "students": self.rng.randint(80, 1400),
+                "email": f"school{i}@scuole.example",
+                "website": f"https://school{i}.example.org",
+                "description": "A school that runs a kindness programme in every class.",
+            },
+            ["education"] + (["culture"] if i % 3 == 0 else []),
+        )
+        if member:
+            self._contact(member, "Head teacher")
+
+    def _company(self, i: int) -> None:
+        self._reseed("company", i)
+        place = self._place()
+        member = self._create(
+            Company,
+            {"vat_number": _vat(self.rng, place, i)},
+            {
+                "name": COMPANY_NAMES[i % len(COMPANY_NAMES)].format(c=place.city),
+                **self._address(place),
+                "size": list(CompanySize.values)[i % 4],
+                "employees": self.rng.randint(3, 900),
+                "website": f"https://company{i}.example.com",
+                "description": "A company that brings kindness into the workplace.",
+            },
+            ["business", "economy"] + (["environment"] if i % 4 == 0 else []),
+        )
+        if member:
+            self._contact(member, "HR manager")
+
+    def _organization(self, i: int) -> None:
+        self._reseed("organization", i)
+        place = self._place()
+        template, org_type = ORG_NAMES[i % len(ORG_NAMES)]
+        name = template.format(c=place.city)
+        sector = {
+            "media": "culture",
+            "research": "education",
+            "health": "health",
+            "culture": "culture",
+            "association": "justice",
+            "institution": "justice",
+        }
+        self._create(
+            Organization,
+            {"name": name, "city": place.city, "country": place.country},
+            {
+                **{k: v for k, v in self._address(place).items() if k not in {"city", "country"}},
+                "type": org_type,
+                "website": f"https://org{i}.example.org",
+                "description": "A partner organisation of the movement.",
+            },
+            [sector[org_type]],
+        )
+
+    def _municipality(self, place: Place) -> None:
+        self._reseed("municipality", place.official_code)
+        resolution = self.today - datetime.timedelta(days=self.rng.randint(60, 900))
+        member = self._create(
+            Municipality,
+            {"official_code": place.official_code, "country": place.country},
+            {
+                "name": place.city,
+                "city": place.city,
+                "province": place.province,
+                "region": place.region,
+                "postal_code": place.postal_code,
+                "population": place.population,
+                "mayor": f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}",
+                "resolution_number": f"{self.rng.randint(1, 250)}/{resolution.year}",
+                "resolution_date": resolution,
+                "joined_on": resolution,
+                "website": f"https://www.comune.{place.city.lower().replace(' ', '')}.example",
+                "description": "A municipality that adopted the kindness charter.",
+            },
+            ["justice", "culture"],
+        )
+        if member:
+            self._contact(member, "Councillor for social policies")
+
+    def _ambassador(self, i: int) -> None:
+        self._reseed("ambassador", i)
+        place = self._place()
+        first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[(i * 7) % len(LAST_NAMES)]
+        appointed = self.today - datetime.timedelta(days=self.rng.randint(30, 800))
+        self._create(
+            Ambassador,
+            {"email": f"{first}.{last}.{i}@volunteers.example".lower()},
+            {
+                "first_name": first,
+                "last_name": last,
+                **self._address(place),
+                "status": list(AmbassadorStatus.values)[i % 4],
+                "appointed_on": appointed,
+                "term_ends_on": appointed + datetime.timedelta(days=730),
+                "map_consent": i % 3 != 0,
+                "phone": f"+41 79 {self.rng.randint(1000000, 9999999)}",
+            },
+            ["education"],
+        )
+
+
+def synthetic_network_create(*, members: int, seed: int = 1, geocoded: bool = True) -> int:
+    """Add `members` synthetic members (schools, companies, …) with active agreements.
+
+    Coordinates are scattered around the demo places and marked located, so the map
+    feed and its benchmark have something to draw without a geocoder.
+    """
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    start = Member.objects.count()
+    kinds = [School, Company, Organization, Municipality]
+    made = 0
+    batch = 5000
+    for offset in range(0, members, batch):
+        size = min(batch, members - offset)
+        by_kind: dict[type, list[Member]] = {}
+        for n in range(start + offset, start + offset + size):
+            place = PLACES[n % len(PLACES)]
+            model = kinds[n % len(kinds)]
+            fields = {
+                "name": f"Synthetic {model.__name__} {n}",
+                "city": place.city,
+                "province": place.province,
+                "region": place.region,
+                "country": place.country,
+                "postal_code": place.postal_code,
+                "description": "Synthetic member for benchmarks.",
+            }
+            if geocoded:
+                fields.update(
+                    latitude=36 + rng.random() * 11,
+                    longitude=6 + rng.random() * 12,
+                    geocode_status=GeocodeStatus.OK,
+                    geocode_precision="city",
+                    geocode_provider="synthetic",
+                )
+            by_kind.setdefault(model, []).append(model(**fields))
+        with transaction.atomic():
+            created = [m for rows in by_kind.values() for m in members_bulk_create(rows)]
+            Agreement.objects.bulk_create(
+                Agreement(
+                    member_id=m.pk,
+                    reference=f"SYN-{m.pk:08d}",
+                    type=AgreementType.MEMBERSHIP,
+                    signed_on=today - datetime.timedelta(days=40),
+                    starts_on=today - datetime.timedelta(days=30),
+                    ends_on=today + datetime.timedelta(days=700),
+                )
+                for m in created
+            )
+        made += size
+    return made

@@ -1,0 +1,33 @@
+"""The shared core of the network: every kind of member, their agreements and contacts."""
+
+from .agreement import Agreement, AgreementQuerySet, AgreementStatus, AgreementType
+from .member import (
+    KIND_APP_LABELS,
+    Contact,
+    GeocodePrecision,
+    GeocodeStatus,
+    Member,
+    MemberKind,
+    MemberQuerySet,
+    MembershipStatus,
+    Recognition,
+)
+from .reference import Chapter, Sector
+
+__all__ = [
+    "KIND_APP_LABELS",
+    "Agreement",
+    "AgreementQuerySet",
+    "AgreementStatus",
+    "AgreementType",
+    "Chapter",
+    "Contact",
+    "GeocodePrecision",
+    "GeocodeStatus",
+    "Member",
+    "MemberKind",
+    "MemberQuerySet",
+    "MembershipStatus",
+    "Recognition",
+    "Sector",
+]

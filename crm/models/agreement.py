@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class AgreementType(models.TextChoices):
+    MEMBERSHIP = "membership", _("Membership")
+    PARTNERSHIP = "partnership", _("Partnership")
+    PATRONAGE = "patronage", _("Patronage")
+    AMBASSADOR_CHARTER = "ambassador_charter", _("Ambassador charter")
+    MOU = "mou", _("Memorandum of understanding")
+
+
+class AgreementStatus(models.TextChoices):
+    """Derived from the dates, never stored (see Agreement.status_on)."""
+
+    DRAFT = "draft", _("Draft")
+    SIGNED = "signed", _("Signed, not started")
+    ACTIVE = "active", _("Active")
+    EXPIRING = "expiring", _("Expiring")
+    EXPIRED = "expired", _("Expired")
+    TERMINATED = "terminated", _("Terminated")
+
+
+def expiring_days() -> int:
+    return settings.AGREEMENT_EXPIRING_DAYS
+
+
+class AgreementQuerySet(models.QuerySet):
+    def active_on(self, day: datetime.date | None = None) -> AgreementQuerySet:
+        """Agreements in force on `day` (today by default): signed, started, not ended."""
+        day = day or timezone.localdate()
+        return self.filter(
+            Q(signed_on__isnull=False, starts_on__lte=day)
+            & (Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+            & (Q(terminated_on__isnull=True) | Q(terminated_on__gt=day))
+        )
+
+    def expiring_within(self, days: int, day: datetime.date | None = None) -> AgreementQuerySet:
+        """Agreements active on `day` whose end falls within the next `days` days."""
+        day = day or timezone.localdate()
+        return self.active_on(day).filter(
+            ends_on__isnull=False, ends_on__lte=day + datetime.timedelta(days=days)
+        )
+
+    def with_status(self, day: datetime.date | None = None) -> AgreementQuerySet:
+        """Annotate `current_status` in SQL with the same rules as Agreement.status_on."""
+        day = day or timezone.localdate()
+        horizon = day + datetime.timedelta(days=expiring_days())
+        when = models.When
+        return self.annotate(
+            current_status=models.Case(
+                when(terminated_on__lte=day, then=models.Value(AgreementStatus.TERMINATED)),
+                when(signed_on__isnull=True, then=models.Value(AgreementStatus.DRAFT)),
+                when(starts_on__gt=day, then=models.Value(AgreementStatus.SIGNED)),
+                when(ends_on__lt=day, then=models.Value(AgreementStatus.EXPIRED)),
+                when(ends_on__lte=horizon, then=models.Value(AgreementStatus.EXPIRING)),
+                default=models.Value(AgreementStatus.ACTIVE),
+                output_field=models.CharField(),
+            )
+        )
+
+    def with_status_in(self, statuses: list[str], day: datetime.date | None = None):
+        return self.with_status(day).filter(current_status__in=statuses)
+
+
+def agreement_document_path(agreement: Agreement, filename: str) -> str:
+    return f"agreements/{timezone.now():%Y}/{agreement.reference or 'new'}.pdf"
+
+
+class Agreement(models.Model):
+    """A membership agreement of any member, with a status derived from its dates."""
+
+    member = models.ForeignKey(
+        "crm.Member",
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        related_name="agreements",
+    )
+    reference = models.CharField(
+        _("reference"),
+        max_length=30,
+        unique=True,
+        blank=True,
+        help_text=_("Generated when left empty, e.g. IKM-2026-0001."),
+    )
+    type = models.CharField(
+        _("type"), max_length=20, choices=AgreementType.choices, default=AgreementType.MEMBERSHIP
+    )
+    signed_on = models.DateField(
+        _("signed on"), null=True, blank=True, help_text=_("Empty while the agreement is a draft.")
+    )
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(
+        _("ends on"), null=True, blank=True, help_text=_("Empty for an open-ended agreement.")
+    )
+    auto_renew = models.BooleanField(_("renews automatically"), default=False)
+    renewal_months = models.PositiveSmallIntegerField(
+        _("renewal period (months)"),
+        default=12,
+        help_text=_("How long each renewal lasts."),
+    )
+    signatories = models.TextField(
+        _("signatories"), blank=True, help_text=_("Who signed, one per line.")
+    )
+    document = models.FileField(
+        _("signed document (PDF)"),
+        upload_to=agreement_document_path,
+        blank=True,
+        validators=[FileExtensionValidator(["pdf"])],
+    )
+    terminated_on = models.DateField(_("terminated on"), null=True, blank=True)
+    termination_reason = models.TextField(_("termination reason"), blank=True)
+    renews = models.OneToOneField(
+        "self",
+        verbose_name=_("renews"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="renewed_by",
+        help_text=_("The agreement this one follows on from."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        ordering = ["-starts_on", "reference"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="agreement_ends_after_start",
+                violation_error_message=_("The end date cannot be before the start date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(terminated_on__isnull=True) | ~Q(termination_reason=""),
+                name="agreement_termination_has_reason",
+                violation_error_message=_("Give a reason for the termination."),
+            ),
+            models.CheckConstraint(
+                condition=Q(renewal_months__gte=1),
+                name="agreement_renewal_period_positive",
+                violation_error_message=_("The renewal period must be at least one month."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or str(_("New agreement"))
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.reference:
+            from crm.services import agreement_next_reference
+
+            self.reference = agreement_next_reference(year=(self.signed_on or self.starts_on).year)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.signed_on and self.signed_on > timezone.localdate():
+            errors["signed_on"] = _("The signing date cannot be in the future.")
+        if self.terminated_on and self.terminated_on < self.starts_on:
+            errors["terminated_on"] = _("An agreement cannot end before it starts.")
+        if errors:
+            raise ValidationError(errors)
+
+    def status_on(self, day: datetime.date | None = None) -> str:
+        """The agreement's status on `day`, from its dates alone."""
+        day = day or timezone.localdate()
+        if self.terminated_on and self.terminated_on <= day:
+            return AgreementStatus.TERMINATED
+        if self.signed_on is None:
+            return AgreementStatus.DRAFT
+        if self.starts_on > day:
+            return AgreementStatus.SIGNED
+        if self.ends_on and self.ends_on < day:
+            return AgreementStatus.EXPIRED
+        if self.ends_on and self.ends_on <= day + datetime.timedelta(days=expiring_days()):
+            return AgreementStatus.EXPIRING
+        return AgreementStatus.ACTIVE
+
+    @property
+    def status(self) -> str:
+        """Today's status; taken from the `with_status()` annotation when the query made one."""
+        return self.__dict__.get("current_status") or self.status_on()
+
+    def get_status_display(self) -> str:
+        return AgreementStatus(self.status).label
+
+    def is_active_on(self, day: datetime.date | None = None) -> bool:
+        return self.status_on(day) in (AgreementStatus.ACTIVE, AgreementStatus.EXPIRING)

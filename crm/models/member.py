@@ -1,0 +1,304 @@
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+
+class MemberKind(models.TextChoices):
+    SCHOOL = "school", _("School")
+    COMPANY = "company", _("Company")
+    ORGANIZATION = "organization", _("Organisation")
+    MUNICIPALITY = "municipality", _("Municipality")
+    AMBASSADOR = "ambassador", _("Ambassador")
+
+
+class GeocodeStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    OK = "ok", _("Located")
+    FAILED = "failed", _("Failed")
+    MANUAL = "manual", _("Set by hand")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class GeocodePrecision(models.TextChoices):
+    ADDRESS = "address", _("Address")
+    STREET = "street", _("Street")
+    POSTAL_CODE = "postal_code", _("Postal code")
+    CITY = "city", _("City")
+    REGION = "region", _("Region")
+    COUNTRY = "country", _("Country")
+
+
+class MembershipStatus(models.TextChoices):
+    """What a member's agreements say about it today (see MemberQuerySet.with_membership)."""
+
+    ACTIVE = "active", _("Active member")
+    UPCOMING = "upcoming", _("Agreement not started yet")
+    LAPSED = "lapsed", _("Former member")
+    NONE = "none", _("No signed agreement")
+
+
+class MemberQuerySet(models.QuerySet):
+    def active_on(self, day: datetime.date | None = None) -> MemberQuerySet:
+        """Members with an agreement active on `day` (today by default)."""
+        from .agreement import Agreement
+
+        active = Agreement.objects.active_on(day).filter(member=OuterRef("pk"))
+        return self.filter(Exists(active))
+
+    def with_membership(self, day: datetime.date | None = None) -> MemberQuerySet:
+        """Annotate `membership` (a MembershipStatus) with subqueries: one query for any page."""
+        from .agreement import Agreement
+
+        day = day or timezone.localdate()
+        signed = Agreement.objects.filter(member=OuterRef("pk"), signed_on__isnull=False)
+        return self.annotate(
+            membership=models.Case(
+                models.When(
+                    Exists(Agreement.objects.active_on(day).filter(member=OuterRef("pk"))),
+                    then=models.Value(MembershipStatus.ACTIVE),
+                ),
+                models.When(
+                    Exists(signed.filter(starts_on__gt=day, terminated_on__isnull=True)),
+                    then=models.Value(MembershipStatus.UPCOMING),
+                ),
+                models.When(Exists(signed), then=models.Value(MembershipStatus.LAPSED)),
+                default=models.Value(MembershipStatus.NONE),
+                output_field=models.CharField(),
+            )
+        )
+
+    def with_membership_status(self, status: str, day: datetime.date | None = None):
+        return self.with_membership(day).filter(membership=status)
+
+    def with_agreement_expiring_within(
+        self, days: int, day: datetime.date | None = None
+    ) -> MemberQuerySet:
+        from .agreement import Agreement
+
+        expiring = Agreement.objects.expiring_within(days, day).filter(member=OuterRef("pk"))
+        return self.filter(Exists(expiring))
+
+    def on_map(self) -> MemberQuerySet:
+        """Members the public map may show: active today, located, shown, with consent if people."""
+        return (
+            self.active_on()
+            .filter(show_on_map=True, latitude__isnull=False, longitude__isnull=False)
+            .exclude(kind=MemberKind.AMBASSADOR, ambassador__map_consent=False)
+        )
+
+
+class Member(models.Model):
+    """Anyone in the network: the concrete base of every kind (school, company, …).
+
+    Each kind is a multi-table subclass, so agreements, geocoding, the map and the
+    dashboard work on every kind with one query on this table.
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=MemberKind.choices, editable=False)
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    chapter = models.ForeignKey(
+        "crm.Chapter",
+        verbose_name=_("chapter"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        help_text=_("Left empty, it is taken from the country when a chapter covers it."),
+    )
+    sectors = models.ManyToManyField(
+        "crm.Sector", verbose_name=_("sectors"), blank=True, related_name="members"
+    )
+
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    province = models.CharField(
+        _("province"),
+        max_length=80,
+        blank=True,
+        help_text=_("Province, canton or county, e.g. MI or Ticino."),
+    )
+    region = models.CharField(_("region"), max_length=80, blank=True)
+    country = CountryField(_("country"), default="IT")
+
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    geocode_status = models.CharField(
+        _("geocoding status"),
+        max_length=10,
+        choices=GeocodeStatus.choices,
+        default=GeocodeStatus.PENDING,
+        db_index=True,
+        help_text=_("'Set by hand' coordinates are never overwritten by automatic geocoding."),
+    )
+    geocode_precision = models.CharField(
+        _("geocoding precision"), max_length=12, choices=GeocodePrecision.choices, blank=True
+    )
+    geocode_provider = models.CharField(_("geocoding source"), max_length=40, blank=True)
+    geocoded_at = models.DateTimeField(_("geocoded at"), null=True, blank=True)
+    geocode_error = models.CharField(_("last geocoding error"), max_length=300, blank=True)
+    geocode_attempts = models.PositiveSmallIntegerField(_("geocoding attempts"), default=0)
+
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    description = models.TextField(
+        _("public description"), blank=True, help_text=_("Shown on the public map.")
+    )
+    show_on_map = models.BooleanField(_("show on map"), default=True)
+    notes = models.TextField(_("internal notes"), blank=True, help_text=_("Never published."))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(inherit=True)
+    objects = MemberQuerySet.as_manager()
+
+    #: Set by each subclass; the value stored in `kind`.
+    KIND: str = ""
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["kind", "country"]),
+            models.Index(fields=["latitude", "longitude"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="member_latitude_range",
+                violation_error_message=_("Latitude must be between -90 and 90."),
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="member_longitude_range",
+                violation_error_message=_("Longitude must be between -180 and 180."),
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="member_coordinates_both_or_none",
+                violation_error_message=_("Give both latitude and longitude, or neither."),
+            ),
+            models.UniqueConstraint(
+                "email",
+                condition=Q(kind="ambassador") & ~Q(email=""),
+                name="ambassador_email_unique",
+                violation_error_message=_("An ambassador with this e-mail already exists."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.normalize()
+        if self.chapter_id is None and self.country:
+            from .reference import Chapter
+
+            self.chapter = Chapter.objects.filter(country=self.country).first()
+        super().save(*args, **kwargs)
+
+    def normalize(self) -> None:
+        """Bring derived and canonical values in line; every kind adds its own. No queries."""
+        if self.KIND:
+            self.kind = self.KIND
+        self.name = self.name.strip()
+        self.email = self.email.strip()
+
+    @property
+    def coordinates(self) -> tuple[float, float] | None:
+        if self.latitude is None or self.longitude is None:
+            return None
+        return (self.latitude, self.longitude)
+
+    def address_fields(self) -> tuple[str, ...]:
+        """The fields whose change means the member must be geocoded again."""
+        return ("street", "postal_code", "city", "province", "region", "country")
+
+    def specific(self) -> Member:
+        """This member as its own kind (School, Company, …), one query."""
+        if type(self) is not Member:
+            return self
+        return getattr(self, self.kind)
+
+    def get_admin_url(self) -> str:
+        return reverse(f"admin:{self.kind_app_label()}_{self.kind}_change", args=[self.pk])
+
+    def kind_app_label(self) -> str:
+        return KIND_APP_LABELS[self.kind]
+
+
+KIND_APP_LABELS = {
+    MemberKind.SCHOOL: "partners",
+    MemberKind.COMPANY: "partners",
+    MemberKind.ORGANIZATION: "partners",
+    MemberKind.MUNICIPALITY: "municipalities",
+    MemberKind.AMBASSADOR: "ambassadors",
+}
+
+
+class Contact(models.Model):
+    """A person at a member organisation: who staff write to, call, or meet."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=150)
+    role = models.CharField(_("role"), max_length=120, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    is_primary = models.BooleanField(
+        _("primary contact"), default=False, help_text=_("At most one per member.")
+    )
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-is_primary", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(is_primary=True),
+                name="contact_one_primary_per_member",
+                violation_error_message=_("This member already has a primary contact."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})" if self.role else self.name
+
+
+class Recognition(models.Model):
+    """A title awarded to a member ("Kind School", "Kind Island"), shown on the public map."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="recognitions"
+    )
+    title = models.CharField(_("title"), max_length=120)
+    awarded_on = models.DateField(_("awarded on"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("recognition")
+        verbose_name_plural = _("recognitions")
+        ordering = ["-awarded_on", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "title", "awarded_on"],
+                name="recognition_unique_per_member_and_date",
+                violation_error_message=_("This member already has this title on this date."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.awarded_on:%Y})"

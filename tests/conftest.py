@@ -1,0 +1,71 @@
+"""The fixed cast of users and clients every test can call on.
+
+- anonymous: no login;
+- bob, the viewer: staff in the read-only group (view permissions only);
+- charlie, chapter staff: staff with view/add/change/delete on the network;
+- alice, the superuser.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+
+NETWORK_APPS = ["crm", "partners", "municipalities", "ambassadors"]
+
+
+def _group(name: str, actions: tuple[str, ...]) -> Group:
+    group, _ = Group.objects.get_or_create(name=name)
+    perms = Permission.objects.filter(content_type__app_label__in=NETWORK_APPS).filter(
+        codename__regex=r"^({})_".format("|".join(actions))
+    )
+    group.permissions.set(perms)
+    return group
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    user = django_user_model.objects.create_user("bob", "bob@example.org", "pw", is_staff=True)
+    user.groups.add(_group("Viewers", ("view",)))
+    return user
+
+
+@pytest.fixture
+def chapter_staff(django_user_model):
+    user = django_user_model.objects.create_user(
+        "charlie", "charlie@example.org", "pw", is_staff=True
+    )
+    user.groups.add(_group("Chapter staff", ("view", "add", "change", "delete")))
+    return user
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("alice", "alice@example.org", "pw")
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def anonymous_client() -> Client:
+    return Client()
+
+
+@pytest.fixture
+def viewer_client(viewer) -> Client:
+    return _client_for(viewer)
+
+
+@pytest.fixture
+def staff_client(chapter_staff) -> Client:
+    return _client_for(chapter_staff)
+
+
+@pytest.fixture
+def superuser_client(superuser) -> Client:
+    return _client_for(superuser)
