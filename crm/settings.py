@@ -183,6 +183,8 @@ LOGIN_URL = "admin:login"
 # The domain.
 AGREEMENT_REFERENCE_PREFIX = env.str("AGREEMENT_REFERENCE_PREFIX", default="IKM")
 AGREEMENT_EXPIRING_DAYS = env.int("AGREEMENT_EXPIRING_DAYS", default=60)
+# Countries whose places the offline gazetteer loads besides the chapters' own.
+GAZETTEER_COUNTRIES = env.list("GAZETTEER_COUNTRIES", default=["IT", "CH"])
 
 # Background tasks: run at once by default; TASKS_BACKEND=database queues them
 # in the database for `manage.py db_worker`.

@@ -1,6 +1,7 @@
 """The shared core of the network: every kind of member, their agreements and contacts."""
 
 from .agreement import Agreement, AgreementQuerySet, AgreementStatus, AgreementType
+from .gazetteer import GazetteerName, GazetteerPlace
 from .member import (
     KIND_APP_LABELS,
     Contact,
@@ -22,6 +23,8 @@ __all__ = [
     "AgreementType",
     "Chapter",
     "Contact",
+    "GazetteerName",
+    "GazetteerPlace",
     "GeocodePrecision",
     "GeocodeStatus",
     "Member",

