@@ -7,21 +7,25 @@ pass in Python: the members, then their sector names and recognition titles.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import DateField, IntegerField, Q, Value
+from django.db.models import CharField, DateField, Q, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import translation
 from django_countries import countries
 
-from crm.models import Member, MemberKind, MemberQuerySet, Recognition
+from crm.models import Member, MemberKind, MemberQuerySet, Recognition, Sector
 
-#: Columns of a map row, in this order (see `members_for_map`).
+#: Columns of a map row, in this order (see `map_feed_build`).
 MAP_COLUMNS = ("id", "kind", "name", "city", "country", "longitude", "latitude")
 MAP_DETAIL_COLUMNS = ("website", "description")
 
@@ -30,12 +34,17 @@ CLUSTER_CELLS_PER_TILE = 4
 #: Web Mercator stops here; beyond it every latitude falls in the first or last row.
 MERCATOR_MAX_LATITUDE = 85.0511287798
 
-#: A single feature's coordinates keep 6 decimals (about 10 cm); an ambassador's
-#: keep 2 (about 1 km), so a person is never placed finer than their city.
+#: Cluster centres keep 6 decimals (about 10 cm); an ambassador's point keeps 2
+#: (about 1 km), so a person is never placed finer than their city.
 COORDINATE_DECIMALS = 6
 AMBASSADOR_COORDINATE_DECIMALS = 2
 
+#: Up to this many members, sectors and titles are asked for by id; beyond, by the
+#: feed's filters (a long IN list would hit SQLite's limit on parameters).
+DETAILS_BY_ID_MAX = 500
+
 BBox = tuple[float, float, float, float]
+NOTHING: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -55,66 +64,68 @@ class MapFilters:
             f"s={self.sector};b={bbox}"
         )
 
+    def q(self, prefix: str = "") -> Q:
+        """These filters as a condition on members, or on rows `prefix` leads to a member."""
+        condition = Q()
+        if self.kinds:
+            condition &= Q(**{f"{prefix}kind__in": self.kinds})
+        if self.country:
+            condition &= Q(**{f"{prefix}country": self.country})
+        if self.chapter is not None:
+            condition &= Q(**{f"{prefix}chapter_id": self.chapter})
+        if self.sector:
+            # The slug is unique, so this join cannot repeat a member.
+            condition &= Q(**{f"{prefix}sectors__slug": self.sector})
+        if self.bbox:
+            min_lon, min_lat, max_lon, max_lat = self.bbox
+            condition &= Q(**{f"{prefix}latitude__gte": min_lat, f"{prefix}latitude__lte": max_lat})
+            if min_lon <= max_lon:
+                condition &= Q(
+                    **{f"{prefix}longitude__gte": min_lon, f"{prefix}longitude__lte": max_lon}
+                )
+            else:  # The box crosses the antimeridian (RFC 7946, section 5.2).
+                condition &= Q(**{f"{prefix}longitude__gte": min_lon}) | Q(
+                    **{f"{prefix}longitude__lte": max_lon}
+                )
+        return condition
+
 
 def members_for_map(filters: MapFilters | None = None) -> MemberQuerySet:
     """The members the public map shows, filtered: active today, located, shown, consenting."""
     filters = filters or MapFilters()
-    queryset = Member.objects.on_map()
-    if filters.kinds:
-        queryset = queryset.filter(kind__in=filters.kinds)
-    if filters.country:
-        queryset = queryset.filter(country=filters.country)
-    if filters.chapter is not None:
-        queryset = queryset.filter(chapter_id=filters.chapter)
-    if filters.sector:
-        # The slug is unique, so this join cannot repeat a member.
-        queryset = queryset.filter(sectors__slug=filters.sector)
-    if filters.bbox:
-        min_lon, min_lat, max_lon, max_lat = filters.bbox
-        queryset = queryset.filter(latitude__gte=min_lat, latitude__lte=max_lat)
-        if min_lon <= max_lon:
-            queryset = queryset.filter(longitude__gte=min_lon, longitude__lte=max_lon)
-        else:  # The box crosses the antimeridian (RFC 7946, section 5.2).
-            queryset = queryset.filter(Q(longitude__gte=min_lon) | Q(longitude__lte=max_lon))
-    return queryset.order_by("pk")
+    return Member.objects.on_map().filter(filters.q()).order_by("pk")
 
 
-@dataclass
-class _Labels:
-    """Translated labels, each computed once per feed rather than once per member."""
+def map_feed_json(
+    *, filters: MapFilters | None = None, zoom: int | None = None, language: str = "en"
+) -> bytes:
+    """`map_feed_build` encoded as UTF-8 JSON.
 
-    language: str
-    kinds: dict[str, str] = field(default_factory=dict)
-    countries: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.kinds = {kind.value: str(kind.label) for kind in MemberKind}
-
-    def country(self, code: str) -> str:
-        name = self.countries.get(code)
-        if name is None:
-            name = self.countries[code] = str(countries.name(code))
-        return name
+    The collector stays paused until the dict is freed again, so the hundreds of
+    thousands of objects it held never make a collection run at all.
+    """
+    with _no_garbage_collection():
+        return orjson.dumps(map_feed_build(filters=filters, zoom=zoom, language=language))
 
 
 def map_feed_build(
     *, filters: MapFilters | None = None, zoom: int | None = None, language: str = "en"
 ) -> dict[str, Any]:
-    """The public map as a GeoJSON FeatureCollection (a dict ready for `json.dumps`).
+    """The public map as a GeoJSON FeatureCollection (a dict ready for a JSON encoder).
 
     `total` counts the members before clustering and `countries` their distinct
     countries. With `zoom`, members closer than about 64 pixels at that zoom come
     back as one cluster feature (count, bbox); without it, every member on its own.
+    Lists may be tuples: JSON encoders write both as arrays.
     """
     filters = filters or MapFilters()
-    columns = MAP_COLUMNS + MAP_DETAIL_COLUMNS
-    rows = list(members_for_map(filters).values_list(*columns))
-    singles, clusters = _cluster(rows, zoom)
-    with translation.override(language):
-        labels = _Labels(language)
-        details = _member_details(filters, [row[0] for row in singles], language)
-        features = [_member_feature(row, labels, details) for row in singles]
-    features.extend(_cluster_feature(members) for members in clusters)
+    with _no_garbage_collection(), translation.override(language):
+        rows = list(members_for_map(filters).values_list(*MAP_COLUMNS, *MAP_DETAIL_COLUMNS))
+        rows = [_public_position(row) for row in rows]
+        singles, clusters = _cluster(rows, zoom)
+        sectors, titles = _member_details(filters, [row[0] for row in singles], language)
+        features = _member_features(singles, sectors, titles)
+        features.extend(_cluster_feature(positions) for positions in clusters)
     return {
         "type": "FeatureCollection",
         "total": len(rows),
@@ -123,24 +134,37 @@ def map_feed_build(
     }
 
 
-def _position(row: Sequence[Any]) -> tuple[float, float]:
-    """The published [lon, lat] of a row: an ambassador's is rounded to about 1 km."""
-    decimals = (
-        AMBASSADOR_COORDINATE_DECIMALS if row[1] == MemberKind.AMBASSADOR else COORDINATE_DECIMALS
-    )
-    return round(row[5], decimals), round(row[6], decimals)
+@contextmanager
+def _no_garbage_collection() -> Iterator[None]:
+    """Pause the cyclic collector while building: the feed makes hundreds of thousands
+    of small containers and no cycle, and each collection would walk them all again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
-def _cluster(
-    rows: list[tuple], zoom: int | None
-) -> tuple[list[tuple], list[list[tuple[float, float]]]]:
-    """Split rows into single members and clusters (the positions of their members).
+def _public_position(row: tuple) -> tuple:
+    """An ambassador's row with coordinates rounded to about 1 km; any other row as is."""
+    if row[1] != MemberKind.AMBASSADOR:
+        return row
+    lon = round(row[5], AMBASSADOR_COORDINATE_DECIMALS)
+    lat = round(row[6], AMBASSADOR_COORDINATE_DECIMALS)
+    return (*row[:5], lon, lat, *row[7:])
+
+
+def _cluster(rows: list[tuple], zoom: int | None) -> tuple[list[tuple], list[list[tuple]]]:
+    """Split rows into single members and clusters (lists of their members' [lon, lat]).
 
     A fixed grid over Web Mercator, so a cluster does not move when the map pans.
     """
     if zoom is None or zoom >= settings.MAP_CLUSTER_MAX_ZOOM:
         return rows, []
     cells_per_side = (1 << zoom) * CLUSTER_CELLS_PER_TILE
+    last = cells_per_side - 1
     cells: dict[tuple[int, int], list[tuple]] = {}
     for row in rows:
         lon, lat = row[5], row[6]
@@ -148,95 +172,130 @@ def _cluster(
         sin_lat = math.sin(math.radians(lat))
         y = 0.5 - math.log((1 + sin_lat) / (1 - sin_lat)) / (4 * math.pi)
         x = (lon + 180.0) / 360.0
-        cell = (min(int(x * cells_per_side), cells_per_side - 1), int(y * cells_per_side))
+        cell = (min(int(x * cells_per_side), last), min(int(y * cells_per_side), last))
         cells.setdefault(cell, []).append(row)
     singles, clusters = [], []
     for members in cells.values():
         if len(members) == 1:
             singles.append(members[0])
         else:
-            clusters.append([_position(row) for row in members])
+            clusters.append([(row[5], row[6]) for row in members])
     return singles, clusters
 
 
 def _member_details(
     filters: MapFilters, member_ids: list[int], language: str
-) -> dict[int, tuple[list[str], list[str]]]:
-    """Sector names and recognition titles of `member_ids`, in one query (none if empty)."""
+) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Sector names and recognition titles by member, in one query (none if no member).
+
+    One UNION of three selects: the recognitions, the member-sector links and the
+    sectors' names. Beyond DETAILS_BY_ID_MAX members, links and titles are read for
+    a superset (the feed's filters without its agreement test, which would cost as
+    much again) and rows of other members are skipped here.
+    """
     if not member_ids:
-        return {}
-    members: Any = member_ids
-    if len(member_ids) > 500:
-        # A long IN list would hit SQLite's limit on parameters; the feed's own query
-        # as a subquery is as cheap, and rows of clustered members are skipped below.
-        members = members_for_map(filters).values("pk")
-    sector_links = Member.sectors.through.objects.filter(member_id__in=members).values_list(
-        "member_id",
-        Value(0, output_field=IntegerField()),
-        "sector__name_it" if language == "it" else "sector__name_en",
-        "sector__name_en",
-        Value(None, output_field=DateField()),
+        return {}, {}
+    if len(member_ids) <= DETAILS_BY_ID_MAX:
+        of_members = Q(member_id__in=member_ids)
+    else:
+        of_members = filters.q("member__") & Q(member__show_on_map=True)
+    name: Any = "name_en"
+    if language == "it":
+        name = Coalesce(NullIf("name_it", Value("")), "name_en")
+    # Titles come first: their typed columns give the untyped NULLs below their type
+    # on PostgreSQL. NULLs are typed as text so no Python converter runs on any row.
+    null = Value(None, output_field=CharField())
+    titles = Recognition.objects.filter(of_members).values_list(
+        "member_id", null, "title", "awarded_on"
     )
-    recognitions = Recognition.objects.filter(member_id__in=members).values_list(
-        "member_id", Value(1, output_field=IntegerField()), "title", "title", "awarded_on"
+    links = Member.sectors.through.objects.filter(of_members).values_list(
+        "member_id", "sector_id", null, Value(None, output_field=DateField())
     )
-    details: dict[int, tuple[list[str], list[str]]] = {pk: ([], []) for pk in member_ids}
-    rows = sector_links.order_by().union(recognitions.order_by(), all=True)
-    # Sectors by name, recognitions newest first (then by title), as the admin lists them.
-    for member_id, is_recognition, label, fallback, _awarded_on in sorted(rows, key=_detail_order):
-        if member_id in details:
-            details[member_id][is_recognition].append(label or fallback)
-    return details
+    names = Sector.objects.values_list(null, "pk", name, null)
+    rows = titles.order_by().union(links.order_by(), names.order_by(), all=True)
+
+    sector_names: dict[int, str] = {}
+    sectors_of: dict[int, list[int]] = {}
+    titles_of: dict[int, list[tuple]] = {}
+    wanted = set(member_ids)
+    for member_id, sector_id, title, day in rows:
+        if member_id is None:
+            sector_names[int(sector_id)] = title
+        elif member_id not in wanted:
+            continue
+        elif sector_id is not None:
+            sectors_of.setdefault(member_id, []).append(int(sector_id))
+        else:
+            titles_of.setdefault(member_id, []).append((day, title))
+
+    # Few combinations of sectors exist: sort the names of each combination once.
+    by_combination: dict[tuple[int, ...], list[str]] = {}
+    sectors: dict[int, list[str]] = {}
+    for member_id, sector_ids in sectors_of.items():
+        combination = tuple(sector_ids)
+        labels = by_combination.get(combination)
+        if labels is None:
+            labels = sorted((sector_names[pk] for pk in sector_ids), key=str.casefold)
+            by_combination[combination] = labels
+        sectors[member_id] = labels
+    titles_by_member: dict[int, list[str]] = {}
+    for member_id, awarded in titles_of.items():
+        # Newest first, then by title, as the admin lists them.
+        awarded.sort(key=lambda pair: (-pair[0].toordinal(), pair[1]))
+        titles_by_member[member_id] = [title for _day, title in awarded]
+    return sectors, titles_by_member
 
 
-def _detail_order(row: tuple) -> tuple:
-    member_id, is_recognition, label, fallback, awarded_on = row
-    if is_recognition:
-        return (member_id, 1, -awarded_on.toordinal(), label)
-    return (member_id, 0, 0, (label or fallback).casefold())
+def _member_features(
+    rows: list[tuple], sectors: dict[int, list[str]], titles: dict[int, list[str]]
+) -> list[dict[str, Any]]:
+    """One GeoJSON feature per row: the hot loop of the feed, so labels are looked up once."""
+    kind_labels = {kind.value: str(kind.label) for kind in MemberKind}
+    country_names = {code: str(countries.name(code)) for code in {row[4] for row in rows}}
+    ambassador = MemberKind.AMBASSADOR.value
+    sectors_of, titles_of = sectors.get, titles.get
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": (lon, lat)},
+            "properties": {
+                "cluster": False,
+                "id": pk,
+                "kind": kind,
+                "kind_label": kind_labels.get(kind, kind),
+                "name": name,
+                "city": city,
+                "country": country,
+                "country_name": country_names[country],
+                "sectors": sectors_of(pk, NOTHING),
+                "recognitions": titles_of(pk, NOTHING),
+                "website": website,
+                "description": description,
+            },
+        }
+        for pk, kind, name, city, country, lon, lat, website, description in rows
+    ]
+    for feature in features:
+        # A person's own website is never published.
+        if feature["properties"]["kind"] == ambassador:
+            del feature["properties"]["website"]
+    return features
 
 
-def _member_feature(
-    row: Sequence[Any], labels: _Labels, details: dict[int, tuple[list[str], list[str]]]
-) -> dict[str, Any]:
-    pk, kind, name, city, country, _lon, _lat, website, description = row
-    sectors, recognitions = details.get(pk, ([], []))
-    properties: dict[str, Any] = {
-        "cluster": False,
-        "id": pk,
-        "kind": kind,
-        "kind_label": labels.kinds.get(kind, kind),
-        "name": name,
-        "city": city,
-        "country": country,
-        "country_name": labels.country(country),
-        "sectors": sectors,
-        "recognitions": recognitions,
-        "description": description,
-    }
-    if kind != MemberKind.AMBASSADOR:
-        properties["website"] = website
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": list(_position(row))},
-        "properties": properties,
-    }
-
-
-def _cluster_feature(positions: list[tuple[float, float]]) -> dict[str, Any]:
+def _cluster_feature(positions: list[tuple]) -> dict[str, Any]:
     lons = [lon for lon, _lat in positions]
     lats = [lat for _lon, lat in positions]
-    centre = [
+    centre = (
         round(sum(lons) / len(lons), COORDINATE_DECIMALS),
         round(sum(lats) / len(lats), COORDINATE_DECIMALS),
-    ]
+    )
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": centre},
         "properties": {
             "cluster": True,
             "count": len(positions),
-            "bbox": [min(lons), min(lats), max(lons), max(lats)],
+            "bbox": (min(lons), min(lats), max(lons), max(lats)),
         },
     }
 
