@@ -4,11 +4,44 @@ from __future__ import annotations
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
+from rest_framework import routers
+from rest_framework.permissions import IsAuthenticated
 
+from api.views.agreements import AgreementViewSet
 from api.views.map import MapFeedView
+from api.views.members import (
+    AmbassadorViewSet,
+    CompanyViewSet,
+    MemberViewSet,
+    MunicipalityViewSet,
+    OrganizationViewSet,
+    SchoolViewSet,
+)
+from api.views.network import ChapterViewSet, ContactViewSet, RecognitionViewSet, SectorViewSet
 
-router = DefaultRouter()
+
+class APIRootView(routers.APIRootView):
+    """The staff API's index: for signed-in staff, like every staff endpoint."""
+
+    permission_classes = [IsAuthenticated]
+
+
+class Router(routers.DefaultRouter):
+    APIRootView = APIRootView
+
+
+router = Router()
+router.register("members", MemberViewSet, basename="member")
+router.register("schools", SchoolViewSet, basename="school")
+router.register("companies", CompanyViewSet, basename="company")
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("municipalities", MunicipalityViewSet, basename="municipality")
+router.register("ambassadors", AmbassadorViewSet, basename="ambassador")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("agreements", AgreementViewSet, basename="agreement")
+router.register("recognitions", RecognitionViewSet, basename="recognition")
+router.register("chapters", ChapterViewSet, basename="chapter")
+router.register("sectors", SectorViewSet, basename="sector")
 
 v1 = [
     path("map/", MapFeedView.as_view(), name="map-feed"),

@@ -8,6 +8,7 @@ switches on the hardening that ``manage.py check --deploy`` asks for and makes
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
@@ -245,9 +246,7 @@ MAP_CACHE_TIMEOUT = env.int("MAP_CACHE_TIMEOUT", default=3600)
 # From this zoom on the feed returns every point on its own, never clusters.
 MAP_CLUSTER_MAX_ZOOM = env.int("MAP_CLUSTER_MAX_ZOOM", default=17)
 MAP_THROTTLE_RATE = env.str("MAP_THROTTLE_RATE", default="600/minute")
-if not MAP_THROTTLE_RATE.partition("/")[0].isdigit() or MAP_THROTTLE_RATE.partition("/")[2][
-    :1
-] not in {"s", "m", "h", "d"}:
+if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", MAP_THROTTLE_RATE):
     raise ImproperlyConfigured(
         f"MAP_THROTTLE_RATE must look like 600/minute or 10/second, not {MAP_THROTTLE_RATE!r}."
     )
@@ -270,6 +269,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Throttles count in the configured cache (CACHE_URL), shared by every worker on Redis.
     "DEFAULT_THROTTLE_RATES": {"map": MAP_THROTTLE_RATE},
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
