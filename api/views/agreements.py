@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.serializers.agreements import AgreementRenewSerializer, AgreementSerializer
+from api.views import ID_PATTERN
 from crm.filters import AgreementFilterSet
 from crm.models import Agreement
 from crm.services import agreement_renew
@@ -17,6 +18,7 @@ from crm.services import agreement_renew
 
 class AgreementViewSet(viewsets.ModelViewSet):
     queryset = Agreement.objects.all()
+    lookup_value_regex = ID_PATTERN
     serializer_class = AgreementSerializer
     filterset_class = AgreementFilterSet
     search_fields = ["reference", "member__name", "signatories"]

@@ -15,6 +15,7 @@ from api.serializers.members import (
     OrganizationSerializer,
     SchoolSerializer,
 )
+from api.views import ID_PATTERN
 from crm.filters import MemberFilterSet
 from crm.models import Member, Sector
 from municipalities.filters import MunicipalityFilterSet
@@ -47,12 +48,14 @@ class MemberViewSet(MemberListMixin, viewsets.ReadOnlyModelViewSet):
     """Every member of every kind; each is created and changed through its kind's endpoint."""
 
     queryset = Member.objects.all()
+    lookup_value_regex = ID_PATTERN
     serializer_class = MemberSerializer
     filterset_class = MemberFilterSet
 
 
 class SchoolViewSet(MemberListMixin, viewsets.ModelViewSet):
     queryset = School.objects.all()
+    lookup_value_regex = ID_PATTERN
     serializer_class = SchoolSerializer
     filterset_class = SchoolFilterSet
     search_fields = [*MEMBER_SEARCH, "school_code"]
@@ -60,6 +63,7 @@ class SchoolViewSet(MemberListMixin, viewsets.ModelViewSet):
 
 class CompanyViewSet(MemberListMixin, viewsets.ModelViewSet):
     queryset = Company.objects.all()
+    lookup_value_regex = ID_PATTERN
     serializer_class = CompanySerializer
     filterset_class = CompanyFilterSet
     search_fields = [*MEMBER_SEARCH, "vat_number"]
@@ -67,12 +71,14 @@ class CompanyViewSet(MemberListMixin, viewsets.ModelViewSet):
 
 class OrganizationViewSet(MemberListMixin, viewsets.ModelViewSet):
     queryset = Organization.objects.all()
+    lookup_value_regex = ID_PATTERN
     serializer_class = OrganizationSerializer
     filterset_class = OrganizationFilterSet
 
 
 class MunicipalityViewSet(MemberListMixin, viewsets.ModelViewSet):
     queryset = Municipality.objects.all()
+    lookup_value_regex = ID_PATTERN
     serializer_class = MunicipalitySerializer
     filterset_class = MunicipalityFilterSet
     search_fields = [*MEMBER_SEARCH, "official_code"]
@@ -80,6 +86,7 @@ class MunicipalityViewSet(MemberListMixin, viewsets.ModelViewSet):
 
 class AmbassadorViewSet(MemberListMixin, viewsets.ModelViewSet):
     queryset = Ambassador.objects.all()
+    lookup_value_regex = ID_PATTERN
     serializer_class = AmbassadorSerializer
     filterset_class = AmbassadorFilterSet
     search_fields = [*MEMBER_SEARCH, "first_name", "last_name"]

@@ -10,12 +10,14 @@ from api.serializers.network import (
     RecognitionSerializer,
     SectorSerializer,
 )
+from api.views import ID_PATTERN
 from crm.filters import ChapterFilterSet, ContactFilterSet, RecognitionFilterSet, SectorFilterSet
 from crm.models import Chapter, Contact, Recognition, Sector
 
 
 class ContactViewSet(viewsets.ModelViewSet):
     queryset = Contact.objects.all()
+    lookup_value_regex = ID_PATTERN
     serializer_class = ContactSerializer
     filterset_class = ContactFilterSet
     search_fields = ["name", "email", "role", "member__name"]
@@ -25,6 +27,7 @@ class ContactViewSet(viewsets.ModelViewSet):
 
 class RecognitionViewSet(viewsets.ModelViewSet):
     queryset = Recognition.objects.all()
+    lookup_value_regex = ID_PATTERN
     serializer_class = RecognitionSerializer
     filterset_class = RecognitionFilterSet
     search_fields = ["title", "member__name"]
@@ -34,6 +37,7 @@ class RecognitionViewSet(viewsets.ModelViewSet):
 
 class ChapterViewSet(viewsets.ModelViewSet):
     queryset = Chapter.objects.all()
+    lookup_value_regex = ID_PATTERN
     serializer_class = ChapterSerializer
     filterset_class = ChapterFilterSet
     search_fields = ["name"]
@@ -43,6 +47,7 @@ class ChapterViewSet(viewsets.ModelViewSet):
 
 class SectorViewSet(viewsets.ModelViewSet):
     queryset = Sector.objects.all()
+    lookup_value_regex = ID_PATTERN
     serializer_class = SectorSerializer
     filterset_class = SectorFilterSet
     search_fields = ["slug", "name_en", "name_it"]

@@ -1,0 +1,459 @@
+"""The staff API's bodies, writes, validation (400 never 500), 404s, renewals and query counts."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_countries import countries
+
+from ambassadors.models import Ambassador
+from crm.models import Agreement, Chapter, Contact, Member, Sector
+from municipalities.models import Municipality
+from partners.models import Company, School
+from tests.factories import (
+    AgreementFactory,
+    AmbassadorFactory,
+    ChapterFactory,
+    CompanyFactory,
+    ContactFactory,
+    MunicipalityFactory,
+    OrganizationFactory,
+    RecognitionFactory,
+    SchoolFactory,
+    SectorFactory,
+    today,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, url, data):
+    return client.post(url, json.dumps(data), content_type="application/json")
+
+
+def patch(client, url, data):
+    return client.patch(url, json.dumps(data), content_type="application/json")
+
+
+def test_a_school_as_a_whole(viewer_client):
+    chapter = ChapterFactory()
+    SectorFactory(slug="education")
+    school = SchoolFactory(
+        name="Scuola Gianni Rodari",
+        school_code="RMIC8A9005",
+        sectors=[SectorFactory(slug="culture", name_en="Culture", name_it="Cultura")],
+        latitude=41.9,
+        longitude=12.5,
+        geocode_status="manual",
+        email="rodari@scuole.example",
+        notes="Call in the morning.",
+    )
+    AgreementFactory(member=school)
+
+    body = viewer_client.get(f"/api/v1/schools/{school.pk}/").json()
+
+    assert body == {
+        "id": school.pk,
+        "kind": "school",
+        "name": "Scuola Gianni Rodari",
+        "chapter": chapter.pk,
+        "sectors": ["culture"],
+        "street": "Via Roma 1",
+        "postal_code": "00184",
+        "city": "Roma",
+        "province": "RM",
+        "region": "Lazio",
+        "country": "IT",
+        "latitude": 41.9,
+        "longitude": 12.5,
+        "geocode_status": "manual",
+        "geocode_precision": "",
+        "geocode_provider": "",
+        "geocoded_at": None,
+        "geocode_error": "",
+        "geocode_attempts": 0,
+        "email": "rodari@scuole.example",
+        "phone": "",
+        "website": "",
+        "description": "",
+        "show_on_map": True,
+        "notes": "Call in the morning.",
+        "membership": "active",
+        "created_at": body["created_at"],
+        "updated_at": body["updated_at"],
+        "school_code": "RMIC8A9005",
+        "level": "primary",
+        "students": 300,
+    }
+    assert body["created_at"].startswith(str(today().year))
+
+
+def test_create_a_school_with_sectors(staff_client):
+    SectorFactory(slug="education")
+    SectorFactory(slug="culture", name_en="Culture", name_it="Cultura")
+
+    response = post(
+        staff_client,
+        "/api/v1/schools/",
+        {
+            "name": "  Liceo Manzoni ",
+            "city": "Milano",
+            "country": "IT",
+            "school_code": " mi1a2b3c ",
+            "sectors": ["education", "culture"],
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    school = School.objects.get(pk=body["id"])
+    assert (school.name, school.school_code, school.kind) == ("Liceo Manzoni", "MI1A2B3C", "school")
+    assert sorted(s.slug for s in school.sectors.all()) == ["culture", "education"]
+    assert body["membership"] == "none"
+    assert body["chapter"] == Chapter.objects.get(country="IT").pk
+
+
+def test_a_duplicate_school_code_is_a_400_on_the_field(staff_client):
+    SchoolFactory(school_code="RMIC8A9005")
+
+    response = post(staff_client, "/api/v1/schools/", {"name": "Copy", "school_code": "rmic8a9005"})
+
+    assert response.status_code == 400
+    assert response.json() == {"school_code": ["A school with this official code already exists."]}
+    assert School.objects.count() == 1
+
+
+def test_changing_a_school_to_a_taken_code_is_a_400(staff_client):
+    SchoolFactory(school_code="RMIC8A9005")
+    other = SchoolFactory(school_code="RMIC0000001")
+
+    response = patch(staff_client, f"/api/v1/schools/{other.pk}/", {"school_code": "RMIC8A9005"})
+
+    assert response.status_code == 400
+    assert "school_code" in response.json()
+    other.refresh_from_db()
+    assert other.school_code == "RMIC0000001"
+
+
+def test_vat_numbers_are_checked_normalised_and_unique(staff_client):
+    response = post(
+        staff_client,
+        "/api/v1/companies/",
+        {"name": "Gentile S.p.A.", "country": "IT", "vat_number": "00743110157"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["vat_number"] == "IT00743110157"
+
+    duplicate = post(
+        staff_client,
+        "/api/v1/companies/",
+        {"name": "Copy", "country": "IT", "vat_number": "IT 00743110157"},
+    )
+    invalid = post(
+        staff_client,
+        "/api/v1/companies/",
+        {"name": "Bad", "country": "IT", "vat_number": "IT12345678901"},
+    )
+
+    assert duplicate.status_code == 400
+    assert "vat_number" in duplicate.json()
+    assert invalid.status_code == 400
+    assert "vat_number" in invalid.json()
+    assert Company.objects.count() == 1
+
+
+def test_municipal_codes_are_unique_per_country(staff_client):
+    MunicipalityFactory(official_code="5192", country="CH")
+
+    same_country = post(
+        staff_client,
+        "/api/v1/municipalities/",
+        {"name": "Lugano bis", "official_code": "5192", "country": "CH"},
+    )
+    other_country = post(
+        staff_client,
+        "/api/v1/municipalities/",
+        {"name": "Somewhere", "official_code": "5192", "country": "IT"},
+    )
+    letters = post(
+        staff_client,
+        "/api/v1/municipalities/",
+        {"name": "Letters", "official_code": "AB12", "country": "IT"},
+    )
+
+    assert same_country.status_code == 400
+    assert same_country.json() == {
+        "official_code": ["A municipality with this official code already exists in this country."]
+    }
+    assert other_country.status_code == 201
+    assert letters.status_code == 400
+    assert "official_code" in letters.json()
+    assert Municipality.objects.count() == 2
+
+
+def test_ambassadors_need_a_unique_email_and_record_consent(staff_client):
+    response = post(
+        staff_client,
+        "/api/v1/ambassadors/",
+        {
+            "first_name": "Giulia",
+            "last_name": "Rossi",
+            "email": "Giulia@Example.org",
+            "map_consent": True,
+            "name": "Ignored",
+        },
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["name"] == "Giulia Rossi"
+    assert body["email"] == "giulia@example.org"
+    assert body["map_consent_at"] is not None
+
+    duplicate = post(
+        staff_client,
+        "/api/v1/ambassadors/",
+        {"first_name": "G", "last_name": "R", "email": "giulia@example.org"},
+    )
+    no_email = post(staff_client, "/api/v1/ambassadors/", {"first_name": "A", "last_name": "B"})
+
+    assert duplicate.status_code == 400
+    assert duplicate.json() == {"email": ["An ambassador with this e-mail already exists."]}
+    assert no_email.status_code == 400
+    assert "email" in no_email.json()
+    assert Ambassador.objects.count() == 1
+
+
+def test_coordinates_are_checked(staff_client):
+    school = SchoolFactory()
+
+    out_of_range = patch(
+        staff_client, f"/api/v1/schools/{school.pk}/", {"latitude": 91, "longitude": 12}
+    )
+    half = patch(staff_client, f"/api/v1/schools/{school.pk}/", {"latitude": 41.9})
+
+    assert out_of_range.status_code == 400
+    assert out_of_range.json() == {"latitude": ["Latitude must be between -90 and 90."]}
+    assert half.status_code == 400
+    assert half.json() == {"non_field_errors": ["Give both latitude and longitude, or neither."]}
+    school.refresh_from_db()
+    assert school.latitude is None
+
+
+def test_one_primary_contact_per_member(staff_client):
+    school = SchoolFactory()
+    ContactFactory(member=school, is_primary=True)
+
+    response = post(
+        staff_client,
+        "/api/v1/contacts/",
+        {"member": school.pk, "name": "Second", "is_primary": True},
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["This member already has a primary contact."]}
+    assert Contact.objects.count() == 1
+
+
+def test_agreement_rules(staff_client):
+    school = SchoolFactory()
+    url = "/api/v1/agreements/"
+    base = {"member": school.pk, "starts_on": "2026-01-10"}
+
+    created = post(staff_client, url, {**base, "signed_on": "2026-01-01", "ends_on": "2026-12-31"})
+    backwards = post(staff_client, url, {**base, "ends_on": "2025-12-31"})
+    future = post(staff_client, url, {**base, "signed_on": str(today() + datetime.timedelta(3))})
+    no_reason = post(staff_client, url, {**base, "terminated_on": "2026-02-01"})
+    unknown_member = post(staff_client, url, {**base, "member": 999999})
+    taken = post(staff_client, url, {**base, "reference": created.json()["reference"]})
+
+    assert created.status_code == 201, created.content
+    assert created.json()["reference"].startswith("IKM-2026-")
+    assert backwards.status_code == 400
+    assert backwards.json() == {
+        "non_field_errors": ["The end date cannot be before the start date."]
+    }
+    assert future.status_code == 400
+    assert future.json() == {"signed_on": ["The signing date cannot be in the future."]}
+    assert no_reason.status_code == 400
+    assert unknown_member.status_code == 400
+    assert "member" in unknown_member.json()
+    assert taken.status_code == 400
+    assert "reference" in taken.json()
+    assert Agreement.objects.count() == 1
+
+
+def test_renew_creates_the_successor_once(staff_client):
+    agreement = AgreementFactory(
+        starts_on=datetime.date(2025, 1, 1),
+        signed_on=datetime.date(2024, 12, 1),
+        ends_on=datetime.date(2025, 12, 31),
+        renewal_months=12,
+    )
+    url = f"/api/v1/agreements/{agreement.pk}/renew/"
+
+    first = post(staff_client, url, {"signed_on": "2025-12-20"})
+    again = staff_client.post(url)
+
+    assert first.status_code == 201, first.content
+    body = first.json()
+    assert (body["starts_on"], body["ends_on"], body["signed_on"]) == (
+        "2026-01-01",
+        "2026-12-31",
+        "2025-12-20",
+    )
+    assert body["renews"] == agreement.pk
+    assert again.status_code == 200
+    assert again.json()["id"] == body["id"]
+    assert (
+        staff_client.get(f"/api/v1/agreements/{agreement.pk}/").json()["renewed_by"] == (body["id"])
+    )
+    assert Agreement.objects.count() == 2
+
+
+def test_renew_refuses_what_cannot_be_renewed(staff_client):
+    open_ended = AgreementFactory(ends_on=None)
+    draft = AgreementFactory(signed_on=None)
+
+    for agreement in (open_ended, draft):
+        response = staff_client.post(f"/api/v1/agreements/{agreement.pk}/renew/")
+        assert response.status_code == 400
+        assert agreement.reference in response.json()["non_field_errors"][0]
+    bad_date = post(
+        staff_client, f"/api/v1/agreements/{AgreementFactory().pk}/renew/", {"signed_on": "x"}
+    )
+    assert bad_date.status_code == 400
+    assert "signed_on" in bad_date.json()
+    assert staff_client.post("/api/v1/agreements/999999/renew/").status_code == 404
+    assert Agreement.objects.count() == 3
+
+
+ENDPOINTS = [
+    "members",
+    "schools",
+    "companies",
+    "organizations",
+    "municipalities",
+    "ambassadors",
+    "contacts",
+    "agreements",
+    "recognitions",
+    "chapters",
+    "sectors",
+]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_unknown_ids_are_404(superuser_client, endpoint):
+    for pk in ("999999", "abc", "99999999999999999999999"):
+        assert superuser_client.get(f"/api/v1/{endpoint}/{pk}/").status_code == 404
+    if endpoint != "members":
+        assert patch(superuser_client, f"/api/v1/{endpoint}/999999/", {}).status_code == 404
+        assert superuser_client.delete(f"/api/v1/{endpoint}/999999/").status_code == 404
+
+
+def test_a_school_is_not_a_company(superuser_client):
+    school = SchoolFactory()
+
+    assert superuser_client.get(f"/api/v1/companies/{school.pk}/").status_code == 404
+    assert superuser_client.get(f"/api/v1/members/{school.pk}/").json()["kind"] == "school"
+
+
+def test_deleting_a_chapter_still_in_use_is_a_409(superuser_client):
+    chapter = ChapterFactory(name="Switzerland", country="CH")
+    SchoolFactory(country="CH", chapter=chapter)
+
+    response = superuser_client.delete(f"/api/v1/chapters/{chapter.pk}/")
+
+    assert response.status_code == 409
+    assert "Cannot delete" in response.json()["detail"]
+    assert Chapter.objects.filter(pk=chapter.pk).exists()
+
+
+def test_malformed_bodies_are_400(superuser_client):
+    broken = superuser_client.post("/api/v1/sectors/", "{not json", content_type="application/json")
+    wrong_type = post(superuser_client, "/api/v1/schools/", {"name": ["a"], "students": "many"})
+    unknown_sector = post(superuser_client, "/api/v1/schools/", {"name": "A", "sectors": ["x"]})
+    null_char = post(superuser_client, "/api/v1/sectors/", {"slug": "a", "name_en": "a\x00b"})
+
+    assert broken.status_code == 400
+    assert wrong_type.status_code == 400
+    assert set(wrong_type.json()) == {"name", "students"}
+    assert unknown_sector.status_code == 400
+    assert "sectors" in unknown_sector.json()
+    assert null_char.status_code == 400
+    assert Member.objects.count() == 0
+
+
+def test_a_member_of_a_kind_changes_through_its_endpoint(staff_client):
+    school = SchoolFactory(name="Old")
+
+    response = patch(staff_client, f"/api/v1/schools/{school.pk}/", {"name": "New", "kind": "x"})
+
+    assert response.status_code == 200
+    assert response.json()["kind"] == "school"
+    assert Member.objects.get(pk=school.pk).name == "New"
+
+
+def _populate(count: int) -> None:
+    """`count` rows of every kind, each with what its serializer reads (sectors, renewals…)."""
+    health = SectorFactory(slug="health", name_en="Health", name_it="Salute")
+    for _ in range(count):
+        sector = SectorFactory(slug=f"sector-{Sector.objects.count()}")
+        for factory in (SchoolFactory, CompanyFactory, OrganizationFactory, MunicipalityFactory):
+            member = factory(sectors=[sector, health])
+            ambassador = AmbassadorFactory(sponsor=member, sectors=[sector])
+            agreement = AgreementFactory(
+                member=member, ends_on=today() + datetime.timedelta(days=9)
+            )
+            AgreementFactory(
+                member=member,
+                renews=agreement,
+                starts_on=today() + datetime.timedelta(days=10),
+                ends_on=today() + datetime.timedelta(days=400),
+            )
+            AgreementFactory(member=ambassador)
+            ContactFactory(member=member)
+            RecognitionFactory(member=member)
+        taken = set(Chapter.objects.values_list("country", flat=True))
+        code = next(country.code for country in countries if country.code not in taken)
+        ChapterFactory(name=f"Chapter {code}", country=code)
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(queries)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_list_queries_do_not_grow_with_the_page(viewer_client, endpoint):
+    _populate(2)
+    url = f"/api/v1/{endpoint}/?page_size=50"
+    few = _queries(viewer_client, url)
+    small_page = len(viewer_client.get(url).json()["results"])
+
+    _populate(20)
+    many = _queries(viewer_client, url)
+
+    assert len(viewer_client.get(url).json()["results"]) > small_page
+    assert many == few
+    # Session and permissions, count, page, and the sectors of members at most.
+    assert many <= 7
+
+
+@pytest.mark.parametrize(
+    "query", ["status=active", "expiring_within=30", f"active_on={today()}", "sector=health"]
+)
+def test_filtered_member_lists_stay_constant_too(viewer_client, query):
+    _populate(2)
+    url = f"/api/v1/members/?{query}&page_size=100"
+    few = _queries(viewer_client, url)
+
+    _populate(15)
+
+    assert _queries(viewer_client, url) == few
