@@ -45,10 +45,11 @@ class FakeNominatim:
     slow_seconds: float = 2.0
     cities: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(CITIES))
     requests: list[Request] = field(default_factory=list)
+    port: int = 0  # 0: a free port chosen by the system
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

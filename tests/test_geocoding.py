@@ -3,6 +3,7 @@ admin. Distances are checked in kilometres with the haversine formula."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -243,3 +244,203 @@ def test_chain_configuration_is_checked():
         pytest.raises(ImproperlyConfigured, match="GEOCODER_USER_AGENT must be set"),
     ):
         geocoder_chain()
+
+
+# --- Rate limit: spacing, shared between processes, 429 slows everyone ----------------------
+
+
+def test_calls_are_spaced_by_the_configured_delay(nominatim, nominatim_settings):
+    nominatim_settings.GEOCODER_MIN_DELAY_SECONDS = 0.2
+    members = [SchoolFactory(city=city, street="") for city in ("Roma", "Milano", "Bologna")]
+    members_geocode(member_ids=[m.pk for m in members])
+    times = [request.at for request in nominatim.searches()]
+    assert len(times) == 3
+    assert all(b - a >= 0.19 for a, b in itertools.pairwise(times))
+
+
+def test_rate_limit_is_shared_by_separate_geocoders(nominatim, nominatim_settings):
+    """Two chains have separate in-process limiters, like two worker processes: the slot
+    reserved in the database still spaces their calls."""
+    from crm.geocoding.result import GeocodeQuery
+
+    nominatim_settings.GEOCODER_MIN_DELAY_SECONDS = 0.3
+    first, second = geocoder_chain(), geocoder_chain()
+    first.geocode(GeocodeQuery(country="IT", city="Roma"))
+    second.geocode(GeocodeQuery(country="IT", city="Milano"))
+    a, b = (request.at for request in nominatim.searches())
+    assert b - a >= 0.29
+
+
+def test_a_429_slows_down_the_whole_queue(nominatim, nominatim_settings):
+    from crm.geocoding.result import GeocodeQuery, ProviderRateLimited
+
+    nominatim_settings.GEOCODER_RATE_LIMITED_SECONDS = 0.4
+    nominatim.script = ["429"]
+    with pytest.raises(ProviderRateLimited):
+        geocoder_chain().geocode(GeocodeQuery(country="IT", city="Roma"))
+    # Another worker (its own limiter, no delay configured) must still wait for the penalty.
+    result, _cacheable = geocoder_chain().geocode(GeocodeQuery(country="IT", city="Milano"))
+    a, b = (request.at for request in nominatim.searches())
+    assert b - a >= 0.38
+    assert result.provider == "nominatim"
+
+
+# --- Retries with backoff --------------------------------------------------------------------
+
+
+@pytest.fixture
+def deferred_tasks(settings):
+    """A task backend that keeps what is enqueued (and accepts run_after), for inspection."""
+    from django_tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.clear()
+    return default_task_backend
+
+
+def test_transient_failures_are_retried_later_with_growing_backoff(
+    nominatim, nominatim_settings, deferred_tasks
+):
+    from django.utils import timezone
+
+    nominatim_settings.GEOCODER_RETRY_BACKOFF_SECONDS = 60
+    nominatim_settings.GEOCODER_MAX_ATTEMPTS = 3
+    nominatim.mode = "500"
+    school = SchoolFactory(city="Roma")
+    before = timezone.now()
+    members_geocode(member_ids=[school.pk])
+    [retry] = deferred_tasks.results
+    assert retry.task.name == "members_geocode_retry_task"
+    assert retry.kwargs == {"member_ids": [school.pk]}
+    assert 59 <= (retry.task.run_after - before).total_seconds() <= 65
+
+    retry.task.call(**retry.kwargs)  # second attempt fails too: twice the wait
+    second = deferred_tasks.results[-1]
+    assert 119 <= (second.task.run_after - before).total_seconds() <= 130
+    assert reload(school).geocode_attempts == 2
+
+    deferred_tasks.clear()
+    second.task.call(**second.kwargs)  # third and last attempt: no more retries
+    assert deferred_tasks.results == []
+    school = reload(school)
+    assert (school.geocode_status, school.geocode_attempts) == ("failed", 3)
+
+    nominatim.mode = "ok"  # an explicit run still works once the server is back
+    members_geocode(member_ids=[school.pk], statuses=[GeocodeStatus.FAILED])
+    assert reload(school).geocode_status == GeocodeStatus.OK
+
+
+def test_retry_task_leaves_members_that_are_no_longer_failed(
+    nominatim, nominatim_settings, deferred_tasks
+):
+    from crm.geocoding.tasks import members_geocode_retry_task
+
+    school = SchoolFactory(city="Roma", geocode_status=GeocodeStatus.OK, latitude=1, longitude=2)
+    members_geocode_retry_task.call(member_ids=[school.pk])
+    assert nominatim.searches() == []
+    assert reload(school).coordinates == (1, 2)
+
+
+# --- A dead geocoder never breaks a save ------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_dead_geocoder_saves_fail_cleanly_and_geocode_failed_fixes_them(
+    nominatim_settings, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    from tests.nominatim_fake import FakeNominatim
+
+    port = _free_port()
+    nominatim_settings.NOMINATIM_URL = f"http://127.0.0.1:{port}"
+    with django_capture_on_commit_callbacks(execute=True):
+        school = SchoolFactory(city="Roma", street="Via Roma 1")
+        ambassador = AmbassadorFactory(city="Milano")
+    for member in (reload(school), reload(ambassador)):
+        assert member.geocode_status == GeocodeStatus.FAILED
+        assert member.geocode_error == (
+            f"Nominatim at http://127.0.0.1:{port} is unreachable ([Errno 111] Connection refused)"
+        )
+
+    server = FakeNominatim(port=port).start()
+    try:
+        out = _call(call_command, "geocode", "--failed")
+    finally:
+        server.stop()
+    assert "Geocoded 2 members: 2 ok, 0 failed" in out
+    assert "2 provider calls" in out
+    assert {m.geocode_status for m in Member.objects.all()} == {GeocodeStatus.OK}
+
+
+def _call(call_command, *args) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command(*args, "--no-progress", stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+# --- manage.py geocode -------------------------------------------------------------------------
+
+
+def test_geocode_command_pending_by_default_with_summary(gazetteer):
+    from django.core.management import call_command
+
+    pending = [
+        *SchoolFactory.create_batch(3, city="Roma"),
+        SchoolFactory(city="Lugano", country="CH"),
+    ]
+    failed = SchoolFactory(city="Milano", geocode_status=GeocodeStatus.FAILED)
+    out = _call(call_command, "geocode")
+    assert out.strip() == (
+        "Geocoded 4 members: 4 ok, 0 failed, 0 skipped (no address), 0 set by hand "
+        "(left alone); 2 from cache, 0 placed by rule, 2 provider calls."
+    )
+    assert {reload(m).geocode_status for m in pending} == {GeocodeStatus.OK}
+    assert reload(failed).geocode_status == GeocodeStatus.FAILED
+
+
+def test_geocode_command_failed_all_member_and_dry_run(gazetteer):
+    from django.core.management import call_command
+
+    ok = SchoolFactory(city="Roma", geocode_status=GeocodeStatus.OK, latitude=1, longitude=1)
+    failed = SchoolFactory(city="Milano", geocode_status=GeocodeStatus.FAILED)
+    manual = SchoolFactory(
+        city="Roma", geocode_status=GeocodeStatus.MANUAL, latitude=2, longitude=2
+    )
+
+    out = _call(call_command, "geocode", "--all", "--dry-run")
+    assert out.strip() == (
+        "Dry run: 2 members to geocode, 0 set by hand (left alone), 0 placed by rule, "
+        "0 answered by the cache, 2 distinct places to ask the providers. Nothing was written."
+    )
+    assert reload(failed).geocode_status == GeocodeStatus.FAILED
+    assert reload(ok).coordinates == (1, 1)
+
+    assert "Geocoded 1 members: 1 ok" in _call(call_command, "geocode", "--failed")
+    assert reload(failed).geocode_status == GeocodeStatus.OK
+
+    assert "Geocoded 2 members: 2 ok" in _call(call_command, "geocode", "--all")
+    assert km(reload(ok).coordinates, ROME) < 5
+    assert reload(manual).coordinates == (2, 2)
+
+    out = _call(call_command, "geocode", "--member", str(manual.pk))
+    assert "1 set by hand (left alone)" in out
+    assert reload(manual).coordinates == (2, 2)
+
+
+def test_geocode_command_rejects_unknown_member_and_mixed_flags(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="No member with id 999999"):
+        _call(call_command, "geocode", "--member", "999999")
+    with pytest.raises(CommandError, match="not allowed with argument"):
+        _call(call_command, "geocode", "--failed", "--all")

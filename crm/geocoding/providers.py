@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
+from urllib.error import HTTPError
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
+from geopy.adapters import AdapterHTTPError
 from geopy.exc import (
     GeocoderRateLimited,
     GeocoderServiceError,
@@ -82,6 +84,12 @@ def _nominatim_precision(raw: dict) -> str:
     return "city"
 
 
+def _unreachable(exc: BaseException) -> bool:
+    """No answer at all (refused, no route, DNS), as opposed to an HTTP error status."""
+    cause = exc.__cause__ or exc.__context__
+    return isinstance(cause, OSError) and not isinstance(cause, (HTTPError, AdapterHTTPError))
+
+
 class NominatimProvider:
     """geopy's Nominatim, behind a rate limit shared by every process (see rate_limit)."""
 
@@ -137,6 +145,10 @@ class NominatimProvider:
                 _("Nominatim at %(url)s is unavailable (%(error)s)") % {**where, "error": exc}
             ) from exc
         except GeocoderServiceError as exc:
+            if _unreachable(exc):
+                raise ProviderUnavailable(
+                    _("Nominatim at %(url)s is unreachable (%(error)s)") % {**where, "error": exc}
+                ) from exc
             raise ProviderUnavailable(
                 _("Nominatim at %(url)s failed (%(error)s)") % {**where, "error": exc}
             ) from exc
@@ -177,6 +189,8 @@ class ProviderChain:
             if query.city_only:
                 result = result.coarsened_to("city")
             return result, not any(error.retryable for error in errors)
+        if len(errors) == 1:
+            raise errors[0]
         message = "; ".join(str(error) for error in errors)
         if any(error.retryable for error in errors):
             raise ProviderUnavailable(message)

@@ -253,6 +253,15 @@ class Member(models.Model):
         self.geocode_attempts = 0
         return True
 
+    def geocode_set_by_hand(self, *, latitude: float, longitude: float) -> None:
+        """Staff placed this member themselves: automatic geocoding will never move it."""
+        self.latitude, self.longitude = latitude, longitude
+        self.geocode_status = GeocodeStatus.MANUAL
+        self.geocode_precision = GeocodePrecision.ADDRESS
+        self.geocode_provider = "staff"
+        self.geocode_error = ""
+        self.geocoded_at = timezone.now()
+
     def geocode_query(self) -> GeocodeQuery:
         """What providers are asked. Ambassadors are people: only their city ever leaves the
         database, so they are located at city precision and share the city's cache entry."""
