@@ -9,6 +9,7 @@ class CrmConfig(AppConfig):
     verbose_name = _("Network")
 
     def ready(self) -> None:
-        from crm import signals
+        from crm import signals as map_signals
+        from crm.geocoding import signals  # noqa: F401  (connects the save receiver)
 
-        signals.connect()
+        map_signals.connect()
