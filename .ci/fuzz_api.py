@@ -105,18 +105,22 @@ def main() -> int:
         try:
             manage(env, "migrate", "--noinput", "-v", "0")
             manage(env, "load_demo")
-            token = manage(
-                env,
-                "shell",
-                "-c",
-                "from django.contrib.auth import get_user_model\n"
-                "from rest_framework.authtoken.models import Token\n"
-                "user = get_user_model().objects.create_superuser("
-                "'fuzz', 'fuzz@example.org', 'fuzz-password-not-used')\n"
-                "print(Token.objects.create(user=user).key)\n",
-                capture_output=True,
-                text=True,
-            ).stdout.strip().splitlines()[-1]  # the shell may print its auto-imports first
+            token = (
+                manage(
+                    env,
+                    "shell",
+                    "-c",
+                    "from django.contrib.auth import get_user_model\n"
+                    "from rest_framework.authtoken.models import Token\n"
+                    "user = get_user_model().objects.create_superuser("
+                    "'fuzz', 'fuzz@example.org', 'fuzz-password-not-used')\n"
+                    "print(Token.objects.create(user=user).key)\n",
+                    capture_output=True,
+                    text=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )  # the shell may print its auto-imports first
             port = free_port()
             server = subprocess.Popen(
                 [str(PYTHON), "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
