@@ -416,6 +416,7 @@ def test_labels_follow_lang_and_accept_language(anonymous_client):
 
     assert labels(feed(anonymous_client)) == ("Switzerland", ["Education"])
     assert labels(feed(anonymous_client, "?lang=it")) == ("Svizzera", ["Istruzione"])
+    assert anonymous_client.get(URL + "?lang=it")["Content-Language"] == "it"
     assert labels(feed(anonymous_client, HTTP_ACCEPT_LANGUAGE="it-CH,it;q=0.9")) == (
         "Svizzera",
         ["Istruzione"],

@@ -214,6 +214,7 @@ class MapFeedView(APIView):
             body = gzip.compress(feed, compresslevel=GZIP_LEVEL, mtime=0)
             cache.set(body_key, body, timeout=settings.MAP_CACHE_TIMEOUT)
         response = HttpResponse(content_type="application/geo+json")
+        response["Content-Language"] = language
         if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
             response["Content-Encoding"] = "gzip"
         else:
