@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -147,6 +148,8 @@ class MemberKindAdmin(SimpleHistoryAdmin):
 
     form = MemberAdminForm
     actions = ["geocode_selected"]
+    # Django 6 makes https the default scheme of typed web addresses; opt in now (no warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     list_display = ["name", "city", "country", "chapter", "membership_label", "geocode_status"]
     list_filter = [

@@ -444,3 +444,149 @@ def test_geocode_command_rejects_unknown_member_and_mixed_flags(db):
         _call(call_command, "geocode", "--member", "999999")
     with pytest.raises(CommandError, match="not allowed with argument"):
         _call(call_command, "geocode", "--failed", "--all")
+
+
+# --- The admin ---------------------------------------------------------------------------------
+
+
+def test_admin_action_geocode_selected_enqueues_the_selection(
+    gazetteer, staff_client, django_capture_on_commit_callbacks
+):
+    chosen = SchoolFactory.create_batch(2, city="Bologna")
+    manual = SchoolFactory(
+        city="Roma", geocode_status=GeocodeStatus.MANUAL, latitude=1, longitude=1
+    )
+    other = SchoolFactory(city="Roma")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = staff_client.post(
+            "/admin/partners/school/",
+            {"action": "geocode_selected", "_selected_action": [m.pk for m in [*chosen, manual]]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert len(callbacks) == 1  # one task for the whole selection
+    text = response.content.decode()
+    assert "Geocoding of 3 members queued. 1 set by hand is left alone." in text
+    assert {reload(m).geocode_status for m in chosen} == {GeocodeStatus.OK}
+    assert reload(manual).coordinates == (1, 1)
+    assert reload(other).geocode_status == GeocodeStatus.PENDING
+
+
+def test_admin_action_on_the_all_members_list(
+    gazetteer, staff_client, viewer_client, django_capture_on_commit_callbacks
+):
+    school = SchoolFactory(city="Bologna")
+    ambassador = AmbassadorFactory(city="Roma")
+    data = {"action": "geocode_selected", "_selected_action": [school.pk, ambassador.pk]}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post("/admin/crm/member/", data, follow=True)
+    assert "Geocoding of 2 members queued." in response.content.decode()
+    assert reload(ambassador).geocode_status == GeocodeStatus.OK
+    # The read-only viewer is not offered the action.
+    assert "geocode_selected" not in viewer_client.get("/admin/crm/member/").content.decode()
+
+
+@pytest.mark.parametrize("count", [3, 12])
+def test_changelist_filters_by_geocoding_status_in_constant_queries(
+    superuser_client, django_assert_max_num_queries, count
+):
+    SchoolFactory.create_batch(count, geocode_status=GeocodeStatus.FAILED, geocode_error="x")
+    SchoolFactory(name="Already There", geocode_status=GeocodeStatus.OK, latitude=1, longitude=1)
+    for url in ("/admin/partners/school/", "/admin/crm/member/"):
+        with django_assert_max_num_queries(12):
+            response = superuser_client.get(url, {"geocode_status__exact": "failed"})
+        assert response.status_code == 200
+        assert response.context["cl"].result_count == count
+        assert "Already There" not in response.content.decode()
+
+
+def _change_form_data(response) -> dict:
+    """The change form as the browser would post it back, unchanged."""
+    data: dict = {}
+    form = response.context["adminform"].form
+    for name in form.fields:
+        value = form[name].value()
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = value
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = management[name].value()
+    return data
+
+
+def test_change_form_shows_the_map_with_leaflet_served_locally(superuser_client):
+    school = SchoolFactory(latitude=41.9, longitude=12.5, geocode_status=GeocodeStatus.OK)
+    response = superuser_client.get(f"/admin/partners/school/{school.pk}/change/")
+    html = response.content.decode()
+    assert 'class="kindnet-member-map"' in html
+    assert '<script src="/static/leaflet/leaflet.js">' in html
+    assert 'href="/static/leaflet/leaflet.css"' in html
+    assert "unpkg" not in html and "cdn" not in html.lower()
+    assert 'data-tiles=""' in html  # no tile server unless MAP_TILES_URL names one
+    for path, marker in [
+        ("/static/leaflet/leaflet.js", b"Leaflet"),
+        ("/static/leaflet/images/marker-icon.png", b"PNG"),
+        ("/static/crm/member_map.js", b"kindnet-member-map"),
+    ]:
+        static = superuser_client.get(path)  # served by whitenoise, from the package's files
+        assert static.status_code == 200, path
+        assert marker in b"".join(static.streaming_content)
+        static.close()
+
+
+def test_moving_the_marker_sets_coordinates_by_hand(
+    superuser_client, django_capture_on_commit_callbacks
+):
+    school = SchoolFactory(latitude=41.9, longitude=12.5, geocode_status=GeocodeStatus.OK)
+    url = f"/admin/partners/school/{school.pk}/change/"
+    data = _change_form_data(superuser_client.get(url))
+    # What the map script writes into the form when the marker is dropped.
+    data.update(latitude="41.901234", longitude="12.456789", geocode_status="manual")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = superuser_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert callbacks == []  # nothing to geocode
+    school = reload(school)
+    assert (school.latitude, school.longitude) == (41.901234, 12.456789)
+    assert (school.geocode_status, school.geocode_provider) == ("manual", "staff")
+
+
+def test_typed_coordinates_count_as_set_by_hand_and_survive_an_address_change(
+    gazetteer, superuser_client, django_capture_on_commit_callbacks
+):
+    school = SchoolFactory(latitude=41.9, longitude=12.5, geocode_status=GeocodeStatus.OK)
+    url = f"/admin/partners/school/{school.pk}/change/"
+    data = _change_form_data(superuser_client.get(url))
+    data.update(latitude="45.0", longitude="9.0")  # status left as it was: "ok"
+    assert superuser_client.post(url, data).status_code == 302
+    assert reload(school).geocode_status == GeocodeStatus.MANUAL
+
+    data = _change_form_data(superuser_client.get(url))
+    data.update(city="Milano")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert superuser_client.post(url, data).status_code == 302
+    school = reload(school)
+    assert (school.city, school.coordinates, school.geocode_status) == (
+        "Milano",
+        (45.0, 9.0),
+        "manual",
+    )
+
+
+def test_saving_an_address_in_the_admin_geocodes_after_commit(
+    gazetteer, superuser_client, django_capture_on_commit_callbacks
+):
+    school = SchoolFactory(city="Roma", latitude=41.9, longitude=12.5, geocode_status="ok")
+    url = f"/admin/partners/school/{school.pk}/change/"
+    data = _change_form_data(superuser_client.get(url))
+    data.update(city="Lugano", country="CH")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert superuser_client.post(url, data).status_code == 302
+    assert len(callbacks) == 1
+    school = reload(school)
+    assert school.geocode_status == GeocodeStatus.OK
+    assert km(school.coordinates, (46.0101, 8.96)) < 5
