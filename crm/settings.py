@@ -257,6 +257,9 @@ if "nominatim" in GEOCODERS:
         min_delay_seconds=GEOCODER_MIN_DELAY_SECONDS,
     )
 
+# The immediate task backend would log two lines per geocoded member; db_worker sets its own.
+LOGGING["loggers"]["django_tasks"] = {"level": "WARNING"}
+
 # The manual-override map in the admin: Leaflet comes from django-leaflet's static files,
 # served by whitenoise like every other static file (finders in development, collectstatic
 # in production). django-leaflet is not an installed app: its admin module needs GeoDjango
