@@ -657,3 +657,30 @@ def test_dropping_the_marker_in_a_real_browser_fills_the_form(superuser_client, 
     assert found["status"] == "manual"
     lat, lon = float(found["lat"]), float(found["lon"])
     assert (lat, lon) != (41.9, 12.5) and km((lat, lon), (41.9, 12.5)) < 20
+
+
+# serialized_rollback: the chapters and sectors of the data migrations come back afterwards.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_database_queue_and_db_worker_retry_a_transient_failure(nominatim, nominatim_settings):
+    """The production set-up: TASKS_BACKEND=database, `manage.py db_worker`, real commits."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    nominatim_settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    nominatim_settings.GEOCODER_RETRY_BACKOFF_SECONDS = 0  # due at once, for the test
+    nominatim.script = ["500"]  # the first request fails, the next ones succeed
+    school = SchoolFactory(city="Roma")  # committed: the task is queued, not run
+    assert reload(school).geocode_status == GeocodeStatus.PENDING
+    assert list(DBTaskResult.objects.values_list("task_path", "status")) == [
+        ("crm.geocoding.tasks.members_geocode_task", "READY")
+    ]
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO())
+    assert sorted(DBTaskResult.objects.values_list("task_path", "status")) == [
+        ("crm.geocoding.tasks.members_geocode_retry_task", "SUCCESSFUL"),
+        ("crm.geocoding.tasks.members_geocode_task", "SUCCESSFUL"),
+    ]
+    school = reload(school)
+    assert (school.geocode_status, school.geocode_attempts) == ("ok", 2)
+    assert len(nominatim.searches()) == 2
