@@ -9,4 +9,4 @@ class CrmConfig(AppConfig):
     verbose_name = _("Network")
 
     def ready(self) -> None:
-        from crm.geocoding import signals  # noqa: F401  (connects the save receiver)
+        from crm.geocoding import checks, signals  # noqa: F401  (registers them)

@@ -684,3 +684,70 @@ def test_database_queue_and_db_worker_retry_a_transient_failure(nominatim, nomin
     school = reload(school)
     assert (school.geocode_status, school.geocode_attempts) == ("ok", 2)
     assert len(nominatim.searches()) == 2
+
+
+def test_geocode_command_shows_a_progress_bar(gazetteer):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    SchoolFactory.create_batch(3, city="Roma")
+    err = StringIO()
+    call_command("geocode", stdout=StringIO(), stderr=err)
+    assert "100%" in err.getvalue() and "3/3" in err.getvalue()
+
+
+# --- Settings -----------------------------------------------------------------------------------
+
+
+def _manage_check(**env) -> tuple[int, str]:
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DATABASE_URL": "sqlite:///:memory:", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"GEOCODERS": "nominatim"},
+            "GEOCODER_USER_AGENT must be set when GEOCODERS includes nominatim",
+        ),
+        ({"GEOCODERS": "nominatim,google"}, "GEOCODERS must be a comma-separated list of"),
+        ({"GEOCODER_TIMEOUT": "soon"}, "GEOCODER_TIMEOUT must be a number"),
+        (
+            {"GEOCODERS": "nominatim", "GEOCODER_USER_AGENT": "kindnet/1 (a@b.example)"}
+            | {"GEOCODER_MIN_DELAY_SECONDS": "0.2"},
+            "GEOCODER_MIN_DELAY_SECONDS must be at least 1.0 with the public Nominatim",
+        ),
+        (
+            {"GEOCODERS": "nominatim", "GEOCODER_USER_AGENT": "kindnet/1 (a@b.example)"}
+            | {"NOMINATIM_URL": "nominatim.example.org"},
+            "NOMINATIM_URL must look like https://nominatim.example.org",
+        ),
+    ],
+)
+def test_bad_geocoding_settings_stop_start_up_with_a_clear_message(env, message):
+    code, output = _manage_check(**env)
+    assert code != 0
+    assert message in output
+
+
+def test_nominatim_in_production_wants_a_background_worker():
+    env = {"GEOCODERS": "nominatim,offline", "GEOCODER_USER_AGENT": "kindnet/1 (a@b.example)"}
+    code, output = _manage_check(**env, TASKS_BACKEND="immediate")
+    assert code == 0 and "kindnet.W301" in output
+    code, output = _manage_check(**env, TASKS_BACKEND="database")
+    assert code == 0 and "kindnet.W301" not in output
