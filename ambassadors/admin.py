@@ -4,11 +4,15 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from ambassadors.models import Ambassador
+from ambassadors.resources import AmbassadorResource
 from crm.admin import MemberKindAdmin
 
 
 @admin.register(Ambassador)
 class AmbassadorAdmin(MemberKindAdmin):
+    resource_classes = [AmbassadorResource]
+    # Ambassadors are people: exporting them needs a permission of its own.
+    export_permission = "ambassadors.export_ambassador"
     list_display = [
         "name",
         "status",

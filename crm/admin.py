@@ -18,7 +18,9 @@ from crm.admin_filters import (
     MembershipStatusFilter,
     RegionFilter,
 )
+from crm.imports.admin import NetworkImportExportMixin
 from crm.models import Agreement, Chapter, Contact, Member, Recognition, Sector
+from crm.resources import AgreementResource, ContactResource
 from crm.services import agreement_renew
 
 
@@ -109,8 +111,11 @@ CONTACT_FIELDSET = (_("Contact"), {"fields": ["email", "phone", "website"]})
 PUBLIC_FIELDSET = (_("Profile"), {"fields": ["description", "notes"]})
 
 
-class MemberKindAdmin(SimpleHistoryAdmin):
-    """Shared by every kind's admin: columns, filters, inlines and constant-query lists."""
+class MemberKindAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
+    """Shared by every kind's admin: columns, filters, inlines and constant-query lists.
+
+    Each kind names its import/export resource in `resource_classes`.
+    """
 
     list_display = ["name", "city", "country", "chapter", "membership_label", "geocode_status"]
     list_filter = [
@@ -208,7 +213,10 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(NetworkImportExportMixin, admin.ModelAdmin):
+    resource_classes = [ContactResource]
+    # Contacts are people: exporting them needs a permission of its own.
+    export_permission = "crm.export_contact"
     list_display = ["name", "role", "member_link", "email", "phone", "is_primary"]
     list_filter = ["is_primary", "member__kind", "member__chapter"]
     list_select_related = ["member"]
@@ -235,7 +243,8 @@ class RecognitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SimpleHistoryAdmin):
+class AgreementAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
+    resource_classes = [AgreementResource]
     list_display = [
         "reference",
         "member_link",
