@@ -11,8 +11,6 @@ from crm.admin import MemberKindAdmin
 @admin.register(Ambassador)
 class AmbassadorAdmin(MemberKindAdmin):
     resource_classes = [AmbassadorResource]
-    # Ambassadors are people: exporting them needs a permission of its own.
-    export_permission = "ambassadors.export_ambassador"
     list_display = [
         "name",
         "status",

@@ -14,6 +14,7 @@ class AmbassadorResource(MemberResource):
 
     key_fields = ("email",)
     key_columns = ("email",)
+    export_permission = "ambassadors.export_ambassador"
     required_columns = ("email", "first_name", "last_name")
 
     class Meta(MemberResource.Meta):

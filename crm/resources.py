@@ -219,6 +219,7 @@ class ContactResource(MemberReferenceResource):
 
     key_columns = ("member", "email")
     required_columns = ("member_kind", "member", "name")
+    export_permission = "crm.export_contact"
 
     class Meta(NetworkResource.Meta):
         model = Contact

@@ -27,8 +27,6 @@ class NetworkImportExportMixin(ImportMixin, ExportActionMixin):
     import_template_name = "admin/imports/import.html"
     import_export_change_list_template = "admin/imports/change_list.html"
     show_change_form_export = False
-    #: "app_label.codename" a user needs to export, besides viewing (people only).
-    export_permission: str | None = None
 
     def _has(self, request: HttpRequest, action: str) -> bool:
         codename = get_permission_codename(action, self.opts)
@@ -40,7 +38,8 @@ class NetworkImportExportMixin(ImportMixin, ExportActionMixin):
     def has_export_permission(self, request: HttpRequest) -> bool:
         if not self._has(request, "view"):
             return False
-        return self.export_permission is None or request.user.has_perm(self.export_permission)
+        needed = self.get_export_resource_classes(request)[0].export_permission
+        return needed is None or request.user.has_perm(needed)
 
     def get_urls(self):
         app_label, model_name = self.get_model_info()

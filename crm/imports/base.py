@@ -59,6 +59,9 @@ class NetworkResource(resources.ModelResource):
     required_columns: tuple[str, ...] = ()
     #: Columns that identify a row (natural key), listed in messages about duplicates.
     key_columns: tuple[str, ...] = ()
+    #: "app_label.codename" needed to export, besides viewing: people (ambassadors,
+    #: contacts) are not exported by whoever can see them.
+    export_permission: str | None = None
 
     class Meta:
         use_bulk = True
