@@ -195,6 +195,14 @@ class AgreementResource(MemberReferenceResource):
     def instance_key(self, instance) -> tuple | None:
         return (instance.reference.upper(),) if instance.reference else None
 
+    def import_instance(self, instance, row, **kwargs) -> None:
+        saved_reference = instance.reference
+        try:
+            super().import_instance(instance, row, **kwargs)
+        finally:
+            # A row without reference that matched by member + type + start keeps its own.
+            instance.reference = instance.reference or saved_reference
+
     def insert(self, instances: list) -> None:
         # Agreement.save() numbers references one query at a time; here one query a year.
         from crm.services import agreement_next_reference

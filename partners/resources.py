@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import stdnum.eu.vat  # noqa: F401 - partners.vat reads `eu.vat`, a submodule loaded on import
+import stdnum.ch.uid  # noqa: F401 - partners.vat reads `ch.uid` and `eu.vat`, submodules
+import stdnum.eu.vat  # noqa: F401 - that only an import loads
 from django.core.exceptions import ValidationError
 from import_export import fields
 

@@ -11,7 +11,13 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from import_export.admin import ExportActionMixin, ImportMixin
 
-from crm.imports.formats import EXPORT_FORMATS, IMPORT_FORMATS, ImportFileError, SpreadsheetCSV
+from crm.imports.formats import (
+    EXPORT_FORMATS,
+    IMPORT_FORMATS,
+    ImportFileError,
+    SpreadsheetCSV,
+    not_utf8,
+)
 
 
 class NetworkImportExportMixin(ImportMixin, ExportActionMixin):
@@ -79,6 +85,8 @@ class NetworkImportExportMixin(ImportMixin, ExportActionMixin):
         return reverse(f"admin:{app_label}_{model_name}_import_template")
 
     def add_data_read_fail_error_to_form(self, form, e) -> None:
+        if isinstance(e, UnicodeDecodeError):
+            e = not_utf8(e)
         if isinstance(e, ImportFileError):
             form.add_error("import_file", str(e))
         else:

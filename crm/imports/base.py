@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -85,6 +85,7 @@ class NetworkResource(resources.ModelResource):
         self._before: dict[str, object] | None = None
         self._changed: list[str] = []
         self.matched: dict[int, int] = {}
+        self.unreadable = False
         self.existing: dict[int, models.Model] = {}
 
     # -- import-export hooks -------------------------------------------------
@@ -114,6 +115,8 @@ class NetworkResource(resources.ModelResource):
         return result
 
     def before_import(self, dataset, **kwargs) -> None:
+        # Until the file's columns are known to be right, rows are not worth reading.
+        self.unreadable = True
         self.user = kwargs.get("user")
         if self.user is not None and not getattr(self.user, "pk", None):
             self.user = None  # AnonymousUser: history keeps no user
@@ -131,13 +134,14 @@ class NetworkResource(resources.ModelResource):
             if hasattr(field.widget, "load"):
                 field.widget.load()
         self.prepare(dataset)
+        self.unreadable = False
 
     def prepare(self, dataset) -> None:
         """Load once whatever the rows will look up; subclasses extend."""
 
     def import_row(self, row, instance_loader, **kwargs):
         self.row_number = kwargs["row_number"] + 1  # header is row 1
-        if not any(kn_widgets.cell_text(value) for value in row.values()):
+        if self.unreadable or not any(kn_widgets.cell_text(v) for v in row.values()):
             row_result = self.get_row_result_class()()
             row_result.import_type = row_result.IMPORT_TYPE_SKIP
             row_result.blank = True
@@ -345,13 +349,21 @@ class NetworkResource(resources.ModelResource):
             if isinstance(field.widget, widgets.ManyToManyWidget):
                 values[field.attribute] = self.m2m_ids(instance, field.attribute)
                 continue
-            value = getattr(instance, field.attribute, None)
+            value = getattr(instance, self.attname(field.attribute), None)
             if hasattr(value, "code"):  # django-countries' Country
                 value = value.code
             if isinstance(value, datetime.datetime):
                 value = value.date()
             values[field.attribute] = value.pk if isinstance(value, models.Model) else value
         return values
+
+    def attname(self, attribute: str) -> str:
+        """`chapter_id` for `chapter`: reading the id costs no query."""
+        try:
+            field = self._meta.model._meta.get_field(attribute)
+        except FieldDoesNotExist:
+            return attribute
+        return getattr(field, "attname", attribute)
 
     def m2m_ids(self, instance, attribute: str) -> set[int]:
         pending = getattr(instance, "_import_m2m", {})

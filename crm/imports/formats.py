@@ -34,6 +34,16 @@ def csv_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+def not_utf8(exc: UnicodeDecodeError) -> ImportFileError:
+    return ImportFileError(
+        _(
+            "The file is not UTF-8 text (byte %(position)d). In Excel choose "
+            "'Save as' > 'CSV UTF-8'."
+        )
+        % {"position": exc.start}
+    )
+
+
 class SpreadsheetCSV(base_formats.CSV):
     """CSV with comma, semicolon or tab, UTF-8 with or without BOM; blank lines ignored."""
 
@@ -42,13 +52,7 @@ class SpreadsheetCSV(base_formats.CSV):
             try:
                 in_stream = in_stream.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
-                raise ImportFileError(
-                    _(
-                        "The file is not UTF-8 text (byte %(position)d). In Excel choose "
-                        "'Save as' > 'CSV UTF-8'."
-                    )
-                    % {"position": exc.start}
-                ) from exc
+                raise not_utf8(exc) from exc
         text = in_stream.removeprefix("\ufeff")
         header_line = text.split("\n", 1)[0]
         reader = csv.reader(io.StringIO(text), delimiter=csv_delimiter(header_line))
@@ -67,11 +71,20 @@ class SpreadsheetXLSX(base_formats.XLSX):
     """XLSX whose first sheet is the table; blank rows ignored like in CSV."""
 
     def create_dataset(self, in_stream) -> tablib.Dataset:
+        import zipfile
+
         from openpyxl.utils.exceptions import InvalidFileException
 
         try:
             dataset = super().create_dataset(in_stream)
-        except (InvalidFileException, KeyError, OSError, StopIteration, ValueError) as exc:
+        except (
+            InvalidFileException,
+            KeyError,
+            OSError,
+            StopIteration,
+            ValueError,
+            zipfile.BadZipFile,
+        ) as exc:
             raise ImportFileError(_("The file is not a readable XLSX workbook.")) from exc
         return table_from_rows([dataset.headers or [], *dataset])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from import_export import fields
 
@@ -47,12 +48,16 @@ def name_key(name: object, city: object, country: object) -> NameKey:
 def members_geocode_enqueue_after_commit(member_ids: list[int]) -> None:
     """Queue geocoding of `member_ids` as one batch, once the import has committed.
 
-    The geocoding service defers to `on_commit` itself, so a rolled-back import (dry
-    run, invalid row) enqueues nothing.
+    A rolled-back import (dry run, invalid row, database error) drops the callback,
+    so it enqueues nothing.
     """
-    from crm.geocoding.services import members_geocode_enqueue
 
-    members_geocode_enqueue(member_ids=member_ids)
+    def enqueue() -> None:
+        from crm.geocoding.services import members_geocode_enqueue
+
+        members_geocode_enqueue(member_ids=member_ids)
+
+    transaction.on_commit(enqueue)
 
 
 class MemberDirectory:
