@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import stdnum.ch.uid  # noqa: F401 - partners.vat reads `ch.uid` and `eu.vat`, submodules
-import stdnum.eu.vat  # noqa: F401 - that only an import loads
+# partners.vat reads `ch.uid` and `eu.vat`, submodules that only an import loads.
+import stdnum.ch.uid
+import stdnum.eu.vat  # noqa: F401
 from django.core.exceptions import ValidationError
 from import_export import fields
 
