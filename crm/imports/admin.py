@@ -47,6 +47,10 @@ class NetworkImportExportMixin(ImportMixin, ExportActionMixin):
         needed = self.get_export_resource_classes(request)[0].export_permission
         return needed is None or request.user.has_perm(needed)
 
+    def get_valid_export_item_pks(self, request: HttpRequest):
+        # The rows this user may see; replaces the library's deprecated default (whole table).
+        return self.get_queryset(request).values_list("pk", flat=True)
+
     def get_urls(self):
         app_label, model_name = self.get_model_info()
         return [
