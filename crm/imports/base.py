@@ -86,6 +86,9 @@ class NetworkResource(resources.ModelResource):
         self._changed: list[str] = []
         self.matched: dict[int, int] = {}
         self.unreadable = False
+        self._import_fields: list | None = None
+        self._column_names: dict[str, str] | None = None
+        self._present_attributes: set[str] | None = None
         self.existing: dict[int, models.Model] = {}
 
     # -- import-export hooks -------------------------------------------------
@@ -201,10 +204,16 @@ class NetworkResource(resources.ModelResource):
         self.normalize(instance)
         # Relations come from lookups loaded once (widgets); Django would check each
         # with a query per row, as it would uniqueness and constraints (see validate_row).
-        relations = [f.name for f in instance._meta.concrete_fields if f.is_relation]
+        # CountryWidget only returns valid codes, and django-countries' own check walks
+        # every country's translated name: a third of the import's time.
+        checked = [
+            f.name
+            for f in instance._meta.concrete_fields
+            if f.is_relation or isinstance(f, CountryField)
+        ]
         try:
             instance.full_clean(
-                exclude=[*errors, *relations], validate_unique=False, validate_constraints=False
+                exclude=[*errors, *checked], validate_unique=False, validate_constraints=False
             )
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
@@ -375,25 +384,36 @@ class NetworkResource(resources.ModelResource):
         """The related ids saved for `instance`, from what `prepare` loaded."""
         return set()
 
+    def get_import_fields(self):
+        # The library recomputes the ordered list on every call, several times per row.
+        if self._import_fields is None:
+            self._import_fields = super().get_import_fields()
+        return self._import_fields
+
     def column_names(self) -> dict[str, str]:
         """Attribute or model field name -> column name, for messages."""
+        if self._column_names is not None:
+            return self._column_names
         names = {}
         for name, field in self.fields.items():
             names[name] = field.column_name
             if field.attribute:
                 names[field.attribute] = field.column_name
                 names[field.attribute.removesuffix("_id")] = field.column_name
+        self._column_names = names
         return names
 
     def column_list(self) -> list[str]:
         return [f.column_name for f in self.get_import_fields()]
 
     def present_attributes(self) -> set[str]:
-        return {
-            f.attribute
-            for f in self.get_import_fields()
-            if f.attribute and f.column_name in self.present_columns
-        }
+        if self._present_attributes is None:
+            self._present_attributes = {
+                f.attribute
+                for f in self.get_import_fields()
+                if f.attribute and f.column_name in self.present_columns
+            }
+        return self._present_attributes
 
     def warn(self, message: str) -> None:
         self.row_warnings.setdefault(self.row_number, []).append(message)
