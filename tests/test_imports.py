@@ -736,3 +736,61 @@ def test_empty_template_per_kind_is_linked_and_downloadable(staff_client, url, h
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeff" + header)
     assert text.count("\n") == 1
+
+
+# -- geocoding after commit ------------------------------------------------------
+
+
+@pytest.fixture
+def queued_tasks(settings):
+    """A task backend that keeps what is enqueued, for inspection."""
+    from django_tasks import default_task_backend, task_backends
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    task_backends._settings = None  # re-read TASKS
+    try:
+        default_task_backend.clear()
+        yield default_task_backend
+    finally:
+        task_backends._settings = None
+
+
+def test_import_enqueues_one_geocoding_batch_after_commit(
+    queued_tasks, django_capture_on_commit_callbacks
+):
+    moved = SchoolFactory(school_code="RMIC00000", name="Scuola 0", city="Milano")
+    SchoolFactory(
+        school_code="RMIC00001", name="Scuola 1", city="Roma", students=101, level="primary"
+    )
+    rows = school_rows(4)
+    for row in rows:
+        row[5] = ""  # no sectors column change for the unchanged school
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = run(SchoolResource, csv_bytes([SCHOOL_HEADER, *rows]))
+
+    assert result.counts() == {"new": 2, "updated": 1, "unchanged": 1, "invalid": 0}
+    assert queued_tasks.results == []  # nothing before the commit
+    for callback in callbacks:
+        callback()
+    [task] = queued_tasks.results
+    new_ids = list(
+        School.objects.filter(school_code__in=["RMIC00002", "RMIC00003"]).values_list(
+            "pk", flat=True
+        )
+    )
+    assert task.task.name == "members_geocode_task"
+    assert task.kwargs == {"member_ids": sorted([moved.pk, *new_ids])}
+
+
+def test_dry_runs_and_failed_imports_enqueue_no_geocoding(
+    queued_tasks, django_capture_on_commit_callbacks
+):
+    rows = school_rows(3)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run(SchoolResource, csv_bytes([SCHOOL_HEADER, *rows]), dry_run=True)
+        rows[1][3] = "many"
+        run(SchoolResource, csv_bytes([SCHOOL_HEADER, *rows]))
+
+    assert callbacks == []
+    assert queued_tasks.results == []

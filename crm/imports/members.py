@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from import_export import fields
 
 from crm.bulk import members_bulk_create
 from crm.gazetteer import place_name_normalize
+from crm.geocoding.services import members_geocode_enqueue
 from crm.imports.base import CHUNK, NetworkResource, chunks
 from crm.imports.widgets import ChapterWidget, CountryWidget, SectorsWidget, cell_text
 from crm.models import Member
@@ -43,21 +43,6 @@ def name_key(name: object, city: object, country: object) -> NameKey:
         place_name_normalize(cell_text(city)),
         cell_text(country).upper(),
     )
-
-
-def members_geocode_enqueue_after_commit(member_ids: list[int]) -> None:
-    """Queue geocoding of `member_ids` as one batch, once the import has committed.
-
-    A rolled-back import (dry run, invalid row, database error) drops the callback,
-    so it enqueues nothing.
-    """
-
-    def enqueue() -> None:
-        from crm.geocoding.services import members_geocode_enqueue
-
-        members_geocode_enqueue(member_ids=member_ids)
-
-    transaction.on_commit(enqueue)
 
 
 class MemberDirectory:
@@ -205,7 +190,9 @@ class MemberResource(NetworkResource):
         super().after_import(dataset, result, **kwargs)
         failed = result.has_errors() or result.invalid_rows
         if self.geocode_ids and not self.dry_run and not failed:
-            members_geocode_enqueue_after_commit(sorted(self.geocode_ids))
+            # Bulk writes send no signals: one task for the whole file, which the service
+            # enqueues only once the import's transaction commits (never on a rollback).
+            members_geocode_enqueue(member_ids=self.geocode_ids)
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("chapter").prefetch_related("sectors")

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0003_gazetteer'),
+        ('crm', '0004_geocoding_cache_and_throttle'),
     ]
 
     operations = [
