@@ -24,7 +24,9 @@ from crm.admin_filters import (
 from crm.gazetteer import gazetteer_places_within
 from crm.geocoding.services import members_geocode_enqueue
 from crm.geocoding.widgets import MemberMapWidget
+from crm.imports.admin import NetworkImportExportMixin
 from crm.models import Agreement, Chapter, Contact, GeocodeStatus, Member, Recognition, Sector
+from crm.resources import AgreementResource, ContactResource
 from crm.services import agreement_renew
 
 
@@ -145,8 +147,11 @@ def _geocode_queued_message(count: int, manual: int) -> str:
     return text
 
 
-class MemberKindAdmin(SimpleHistoryAdmin):
-    """Shared by every kind's admin: columns, filters, inlines and constant-query lists."""
+class MemberKindAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
+    """Shared by every kind's admin: columns, filters, inlines and constant-query lists.
+
+    Each kind names its import/export resource in `resource_classes`.
+    """
 
     form = MemberAdminForm
     actions = ["geocode_selected"]
@@ -294,7 +299,8 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(NetworkImportExportMixin, admin.ModelAdmin):
+    resource_classes = [ContactResource]
     list_display = ["name", "role", "member_link", "email", "phone", "is_primary"]
     list_filter = ["is_primary", "member__kind", "member__chapter"]
     list_select_related = ["member"]
@@ -321,7 +327,8 @@ class RecognitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SimpleHistoryAdmin):
+class AgreementAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
+    resource_classes = [AgreementResource]
     list_display = [
         "reference",
         "member_link",

@@ -66,7 +66,6 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "simple_history",
-    "import_export",
     "django_tasks",
     "django_tasks_db",
     "crm",
@@ -74,6 +73,9 @@ INSTALLED_APPS = [
     "municipalities",
     "ambassadors",
     "api",
+    # After the project's apps, so that crm's `import` and `export` commands (the
+    # library's, with Kindnet's resources and checks) take the place of the library's.
+    "import_export",
 ]
 
 MIDDLEWARE = [

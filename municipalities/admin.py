@@ -5,10 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.admin import MemberKindAdmin
 from municipalities.models import Municipality
+from municipalities.resources import MunicipalityResource
 
 
 @admin.register(Municipality)
 class MunicipalityAdmin(MemberKindAdmin):
+    resource_classes = [MunicipalityResource]
     list_display = [
         "name",
         "official_code",
