@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,8 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from crm.models import Member, MemberKind
+from crm.models import GeocodePrecision, Member, MemberKind
 from municipalities.storage import private_storage
+
+if TYPE_CHECKING:
+    from crm.geocoding.result import GeocodeResult
+
+#: The source named to staff for coordinates taken from a country's official list.
+OFFICIAL_LIST_PROVIDERS = {"IT": "istat"}
 
 
 class Municipality(Member):
@@ -68,6 +75,29 @@ class Municipality(Member):
     def validate_constraints(self, exclude=None) -> None:
         self.normalize()
         super().validate_constraints(exclude=exclude)
+
+    def geocode_fixed_point(self) -> GeocodeResult | None:
+        """With an official code, the place is the official list's: never an address search
+        that could find a namesake in another province. None (search as usual) when the
+        code is not in a loaded list or the list could not place it."""
+        if not self.official_code:
+            return None
+        country = self.code_country or str(self.country or "")
+        reference = (
+            MunicipalityReference.objects.filter(country=country, official_code=self.official_code)
+            .only("latitude", "longitude")
+            .first()
+        )
+        if reference is None or reference.coordinates is None:
+            return None
+        from crm.geocoding.result import GeocodeResult
+
+        return GeocodeResult(
+            lat=reference.latitude,
+            lon=reference.longitude,
+            precision=GeocodePrecision.CITY,
+            provider=OFFICIAL_LIST_PROVIDERS.get(country, "official list"),
+        )
 
 
 class MunicipalityReference(models.Model):

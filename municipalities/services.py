@@ -24,7 +24,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.gazetteer import place_name_normalize
-from crm.models import Agreement, AgreementType, Chapter, Contact, GeocodePrecision, GeocodeStatus
+from crm.geocoding.services import members_geocode_enqueue
+from crm.models import Agreement, AgreementType, Chapter, Contact, GeocodeStatus
 from municipalities.models import (
     PENDING_STATUSES,
     JoinRequest,
@@ -37,8 +38,6 @@ from municipalities.uploads import resolution_pdf_validate
 
 logger = logging.getLogger(__name__)
 
-#: Shown as the source of coordinates taken from the official list.
-REFERENCE_PROVIDER = "official list"
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
 
 
@@ -336,27 +335,19 @@ def _municipality_upsert(join_request: JoinRequest) -> Municipality:
         municipality.city = municipality.city or reference.name
         municipality.postal_code = municipality.postal_code or reference.postal_code
         municipality.population = reference.population or municipality.population
-        municipality_place(municipality, reference)
     municipality.mayor = join_request.mayor_name
     municipality.resolution_number = join_request.resolution_number
     municipality.resolution_date = join_request.resolution_date
     municipality.joined_on = municipality.joined_on or join_request.resolution_date
     municipality.full_clean(exclude=["sectors"])
+    created = municipality._state.adding
     municipality.save()
+    # Placed by the geocoding pipeline, which asks Municipality.geocode_fixed_point (the
+    # official list) first. Saving a new member already enqueues it; a linked one is
+    # enqueued here, after commit, since its place may now come from the list.
+    if not created and municipality.geocode_status != GeocodeStatus.MANUAL:
+        members_geocode_enqueue(member_ids=[municipality.pk])
     return municipality
-
-
-def municipality_place(municipality: Municipality, reference: MunicipalityReference) -> bool:
-    """Put the municipality where the official list says; coordinates set by hand are kept."""
-    if reference.coordinates is None or municipality.geocode_status == GeocodeStatus.MANUAL:
-        return False
-    municipality.latitude, municipality.longitude = reference.coordinates
-    municipality.geocode_status = GeocodeStatus.OK
-    municipality.geocode_precision = GeocodePrecision.CITY
-    municipality.geocode_provider = REFERENCE_PROVIDER
-    municipality.geocoded_at = timezone.now()
-    municipality.geocode_error = ""
-    return True
 
 
 def _membership_agreement(municipality: Municipality, join_request: JoinRequest) -> Agreement:

@@ -539,14 +539,17 @@ def test_approval_is_idempotent(castro_bg, superuser, django_capture_on_commit_c
     assert len(mail.outbox) == 1
 
 
-def test_bulk_approval_twice_in_the_admin(castro_bg, castro_le, staff_client):
+def test_bulk_approval_twice_in_the_admin(
+    castro_bg, castro_le, staff_client, django_capture_on_commit_callbacks
+):
     requests = [
         JoinRequestFactory(municipality_reference=castro_bg),
         JoinRequestFactory(municipality_reference=castro_le),
     ]
     payload = {"action": "approve_selected", "_selected_action": [r.pk for r in requests]}
     for _ in range(2):
-        response = staff_client.post("/admin/municipalities/joinrequest/", payload, follow=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = staff_client.post("/admin/municipalities/joinrequest/", payload, follow=True)
         assert response.status_code == 200
     assert "2 join requests approved." in response.text
     assert sorted(Municipality.objects.values_list("official_code", "province")) == [
@@ -559,12 +562,26 @@ def test_bulk_approval_twice_in_the_admin(castro_bg, castro_le, staff_client):
     assert placed == {"BG": 45.8, "LE": 40.0}
 
 
-def test_approval_links_an_existing_municipality(castro_bg, superuser):
-    existing = MunicipalityFactory(name="Comune di Castro", official_code="016065")
+def test_approval_links_an_existing_municipality(
+    castro_bg, superuser, django_capture_on_commit_callbacks
+):
+    # Staff had entered it by hand, and an address search put it at its namesake in Lecce.
+    existing = MunicipalityFactory(
+        name="Comune di Castro",
+        official_code="016065",
+        latitude=40.0,
+        longitude=18.42,
+        geocode_status=GeocodeStatus.OK,
+        geocode_provider="nominatim",
+    )
     ContactFactory(member=existing, is_primary=True, email="sindaco@castro.example")
     join_request = JoinRequestFactory(municipality_reference=castro_bg)
-    municipality = join_request_approve(join_request=join_request, by=superuser)
+    with django_capture_on_commit_callbacks(execute=True):
+        municipality = join_request_approve(join_request=join_request, by=superuser)
     assert municipality.pk == existing.pk
+    municipality.refresh_from_db()
+    assert (municipality.latitude, municipality.longitude) == (45.8, 10.07)
+    assert municipality.geocode_provider == "istat"
     assert Municipality.objects.count() == 1
     assert municipality.name == "Comune di Castro"  # staff's name is kept
     assert municipality.resolution_number == join_request.resolution_number
@@ -707,4 +724,17 @@ def test_municipality_without_a_list_applies_by_name(superuser, private_root):
     municipality = join_request_approve(join_request=join_request, by=superuser)
     assert (municipality.name, municipality.country.code) == ("Lugano", "CH")
     assert municipality.chapter.name == "Switzerland"
-    assert municipality.geocode_status == GeocodeStatus.PENDING  # left to geocoding
+    assert municipality.geocode_fixed_point() is None  # no list: geocoded by its address
+
+
+def test_municipality_is_placed_from_the_official_list(castro_bg, castro_le):
+    castro = MunicipalityFactory(name="Castro", city="Castro", official_code="075096")
+    point = castro.geocode_fixed_point()
+    assert (point.lat, point.lon, point.precision, point.provider) == (
+        40.0,
+        18.42,
+        "city",
+        "istat",
+    )
+    assert MunicipalityFactory(official_code="").geocode_fixed_point() is None
+    assert MunicipalityFactory(official_code="099999").geocode_fixed_point() is None
