@@ -292,7 +292,8 @@ def join_request_approve(*, join_request: JoinRequest, by: AbstractBaseUser) -> 
     """
     with transaction.atomic():
         join_request = (
-            JoinRequest.objects.select_for_update()
+            # of=self: PostgreSQL cannot lock the nullable side of the outer joins.
+            JoinRequest.objects.select_for_update(of=("self",))
             .select_related("municipality_reference", "municipality")
             .get(pk=join_request.pk)
         )

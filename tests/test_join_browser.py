@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.db import connections
 from django.utils import timezone
 
 from municipalities.models import JoinRequest
@@ -56,6 +57,16 @@ def page(monkeypatch):
 
 
 def test_join_through_the_form_in_a_browser(page, live_server, settings, tmp_path):
+    try:
+        _join_journey(page, live_server, settings, tmp_path)
+    finally:
+        # Under Playwright's sync API this test's ORM calls run in a context of their own,
+        # with a database connection pytest-django does not see: close it, or PostgreSQL
+        # refuses to drop the test database at the end of the session.
+        connections.close_all()
+
+
+def _join_journey(page, live_server, settings, tmp_path) -> None:
     settings.PRIVATE_ROOT = tmp_path / "private"
     settings.JOIN_REQUEST_MIN_FILL_SECONDS = 1
     cache.clear()
