@@ -639,6 +639,48 @@ def test_reject_service_refuses_an_empty_reason(castro_bg, superuser):
         join_request_reject(join_request=join_request, by=superuser, reason=" ")
 
 
+def test_approve_button_on_the_request_page(
+    castro_bg, staff_client, django_capture_on_commit_callbacks
+):
+    join_request = JoinRequestFactory(municipality_reference=castro_bg)
+    page = staff_client.get(f"/admin/municipalities/joinrequest/{join_request.pk}/change/")
+    approve_url = f"/admin/municipalities/joinrequest/{join_request.pk}/approve/"
+    assert f'action="{approve_url}"' in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(approve_url, follow=True)
+    assert response.status_code == 200
+    assert "1 join request approved." in response.text
+    assert Municipality.objects.get().official_code == "016065"
+    # Decided: the buttons are gone.
+    assert f'action="{approve_url}"' not in response.text
+
+
+def test_review_and_withdraw_actions_and_status_filter(castro_bg, castro_le, staff_client):
+    first = JoinRequestFactory(municipality_reference=castro_bg)
+    second = JoinRequestFactory(municipality_reference=castro_le)
+    changelist = "/admin/municipalities/joinrequest/"
+    staff_client.post(changelist, {"action": "mark_in_review", "_selected_action": [first.pk]})
+    staff_client.post(changelist, {"action": "mark_withdrawn", "_selected_action": [second.pk]})
+    assert dict(JoinRequest.objects.values_list("pk", "status")) == {
+        first.pk: "in_review",
+        second.pk: "withdrawn",
+    }
+    for status, expected in (("in_review", first), ("withdrawn", second)):
+        response = staff_client.get(changelist, {"status__exact": status})
+        assert list(response.context["cl"].result_list) == [expected]
+    response = staff_client.get(changelist, {"country": "IT", "channel__exact": "form"})
+    assert response.context["cl"].result_count == 2
+    # A withdrawn request frees the municipality for a new one; it cannot be approved.
+    with pytest.raises(Exception, match="only a submitted or in-review request"):
+        join_request_approve(join_request=second, by=first.decided_by or _staff())
+
+
+def _staff():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="charlie")
+
+
 def test_viewer_cannot_decide_in_the_admin(castro_bg, viewer_client):
     join_request = JoinRequestFactory(municipality_reference=castro_bg)
     response = viewer_client.post(f"/admin/municipalities/joinrequest/{join_request.pk}/approve/")
