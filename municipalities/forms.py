@@ -27,7 +27,7 @@ class JoinRequestForm(forms.Form):
     """What a town hall fills in; field names match JoinRequest and join_request_submit."""
 
     language = forms.ChoiceField(choices=settings.LANGUAGES, widget=forms.HiddenInput)
-    country = forms.ChoiceField(label=_("Country"), choices=countries, initial="IT")
+    country = forms.ChoiceField(label=_("Country"), initial="IT")
     municipality_code = forms.CharField(required=False, widget=forms.HiddenInput)
     municipality_name = forms.CharField(
         label=_("Municipality"),
@@ -69,6 +69,8 @@ class JoinRequestForm(forms.Form):
 
     def __init__(self, *args, started_token: str = "", too_large: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        # Per form, so country names come in the page's language, not the one at import.
+        self.fields["country"].choices = list(countries)
         self.started_token = started_token
         self.too_large = too_large
 
@@ -90,9 +92,12 @@ class JoinRequestForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("website"):
-            raise ValidationError(
-                _("This request looks automatic and was not sent. Leave the last field empty."),
-                code="honeypot",
+            self.add_error(
+                None,
+                ValidationError(
+                    _("This request looks automatic and was not sent. Leave the last field empty."),
+                    code="honeypot",
+                ),
             )
         self._check_fill_time()
         if cleaned.get("country") and cleaned.get("municipality_name"):
@@ -113,10 +118,14 @@ class JoinRequestForm(forms.Form):
         except (signing.BadSignature, TypeError, ValueError):
             started = None
         if started is None or time.time() - started < settings.JOIN_REQUEST_MIN_FILL_SECONDS:
-            raise ValidationError(
-                _(
-                    "The form was sent too quickly after opening it. Check your answers and "
-                    "send it again."
+            # Reported beside the other errors, so one more round shows everything to fix.
+            self.add_error(
+                None,
+                ValidationError(
+                    _(
+                        "The form was sent too quickly after opening it. Check your answers and "
+                        "send it again."
+                    ),
+                    code="too_fast",
                 ),
-                code="too_fast",
             )

@@ -146,6 +146,7 @@ def test_form_in_english_and_italian(client, castro_bg):
     italian = client.get(JOIN_URL + "?lang=it")
     assert "Aderisci al movimento per la gentilezza" in italian.text
     assert "Delibera consiliare (PDF)" in italian.text
+    assert ">Italia</option>" in italian.text and ">Svizzera</option>" in italian.text
     by_browser = client.get(JOIN_URL, HTTP_ACCEPT_LANGUAGE="it-IT,it;q=0.9")
     assert "Aderisci al movimento per la gentilezza" in by_browser.text
     privacy = client.get("/join/privacy/?lang=it")
