@@ -12,4 +12,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # Join requests of municipalities: public form, search, staff download (issue 5).
+    path("", include("municipalities.urls")),
+    path("api/v1/", include("api.urls")),
 ]
