@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -49,8 +50,23 @@ class SectorAdmin(admin.ModelAdmin):
         return obj.member_count
 
 
+class ContactInlineFormSet(BaseInlineFormSet):
+    """The database allows one primary contact per member; say so before it refuses."""
+
+    def clean(self) -> None:
+        super().clean()
+        primaries = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("is_primary") and not form.cleaned_data.get("DELETE")
+        ]
+        if len(primaries) > 1:
+            raise ValidationError(_("Mark only one contact as the primary contact."))
+
+
 class ContactInline(admin.TabularInline):
     model = Contact
+    formset = ContactInlineFormSet
     extra = 0
     fields = ["name", "role", "email", "phone", "is_primary"]
 

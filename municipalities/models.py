@@ -18,6 +18,7 @@ class Municipality(Member):
     """
 
     KIND = MemberKind.MUNICIPALITY
+    DERIVED_FIELDS = Member.DERIVED_FIELDS | {"code_country"}
 
     official_code = models.CharField(
         _("official municipal code"),
@@ -59,7 +60,3 @@ class Municipality(Member):
         super().normalize()
         self.official_code = self.official_code.strip()
         self.code_country = str(self.country or "")
-
-    def validate_constraints(self, exclude=None) -> None:
-        self.normalize()
-        super().validate_constraints(exclude=exclude)
