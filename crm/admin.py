@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count, Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
@@ -16,6 +17,7 @@ from crm.admin_filters import (
     AgreementExpiringFilter,
     AgreementOwnExpiringFilter,
     AgreementStatusFilter,
+    CountryFilter,
     MembershipStatusFilter,
     RegionFilter,
 )
@@ -123,6 +125,8 @@ GEOCODING_FIELDSET = (
 )
 CONTACT_FIELDSET = (_("Contact"), {"fields": ["email", "phone", "website"]})
 PUBLIC_FIELDSET = (_("Profile"), {"fields": ["description", "notes"]})
+# "kindness.org" means https://kindness.org (Django 6's default; avoids its deprecation warning).
+URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 
 
 class MemberKindAdmin(SimpleHistoryAdmin):
@@ -134,7 +138,7 @@ class MemberKindAdmin(SimpleHistoryAdmin):
         AgreementExpiringFilter,
         "chapter",
         "sectors",
-        "country",
+        CountryFilter,
         RegionFilter,
         "geocode_status",
     ]
@@ -152,6 +156,7 @@ class MemberKindAdmin(SimpleHistoryAdmin):
         "updated_at",
     ]
     list_per_page = 50
+    formfield_overrides = URL_FIELD_OVERRIDES
     kind_fieldsets: list = []
 
     def get_queryset(self, request):
@@ -194,6 +199,7 @@ class MemberAdmin(admin.ModelAdmin):
     search_fields = ["name", "city", "email"]
     date_hierarchy = "created_at"
     list_per_page = 50
+    formfield_overrides = URL_FIELD_OVERRIDES
 
     def get_queryset(self, request):
         return (

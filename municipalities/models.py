@@ -49,12 +49,13 @@ class Municipality(Member):
 
     def clean(self) -> None:
         super().clean()
+        errors = {}
         if self.resolution_date and self.resolution_date > timezone.localdate():
-            raise ValidationError(
-                {"resolution_date": _("The resolution date cannot be in the future.")}
-            )
-        if self.official_code and not self.official_code.isdigit():
-            raise ValidationError({"official_code": _("An official code has digits only.")})
+            errors["resolution_date"] = _("The resolution date cannot be in the future.")
+        if self.official_code and not self.official_code.strip().isdigit():
+            errors["official_code"] = _("An official code has digits only.")
+        if errors:
+            raise ValidationError(errors)
 
     def normalize(self) -> None:
         super().normalize()
