@@ -7,3 +7,6 @@ from django.utils.translation import gettext_lazy as _
 class CrmConfig(AppConfig):
     name = "crm"
     verbose_name = _("Network")
+
+    def ready(self) -> None:
+        from crm.geocoding import signals  # noqa: F401  (connects the save receiver)
