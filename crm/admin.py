@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.db.models import Count, Prefetch
 from django.forms.models import BaseInlineFormSet
@@ -314,8 +315,27 @@ class RecognitionAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', obj.member.get_admin_url(), obj.member)
 
 
+class AgreementAdminForm(forms.ModelForm):
+    """Refuses a "PDF" that is not one before anything is written to the media folder."""
+
+    MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+    def clean_document(self):
+        document = self.cleaned_data.get("document")
+        # A new upload; an unchanged document is the stored FieldFile and was checked before.
+        if isinstance(document, UploadedFile):
+            if document.size > self.MAX_DOCUMENT_BYTES:
+                raise ValidationError(_("The document is larger than 20 MB."))
+            head = document.read(5)
+            document.seek(0)
+            if head != b"%PDF-":
+                raise ValidationError(_("The document is not a PDF file."))
+        return document
+
+
 @admin.register(Agreement)
 class AgreementAdmin(SimpleHistoryAdmin):
+    form = AgreementAdminForm
     list_display = [
         "reference",
         "member_link",

@@ -564,3 +564,34 @@ def test_chapter_and_sector_lists_count_members(superuser_client):
     education = next(s for s in sectors.context["cl"].result_list if s.slug == "education")
     assert education.member_count == 1
     assert Sector.objects.count() >= 7
+
+
+# The signed PDF
+
+
+def test_agreement_document_must_be_a_pdf(superuser_client, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    school = SchoolFactory()
+    fake = SimpleUploadedFile("signed.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")
+    data = agreement_form(school, signed_on="2025-12-01", document=fake)
+    html, _ = post_add(superuser_client, "/admin/crm/agreement/add/", data, Agreement)
+    assert "The document is not a PDF file." in html
+    word = SimpleUploadedFile("signed.docx", b"%PDF-1.7", "application/pdf")
+    html, _ = post_add(
+        superuser_client,
+        "/admin/crm/agreement/add/",
+        agreement_form(school, document=word),
+        Agreement,
+    )
+    assert "File extension “docx” is not allowed." in html
+    assert not any(tmp_path.rglob("*"))
+
+    real = SimpleUploadedFile("signed.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")
+    data = agreement_form(school, signed_on="2025-12-01", document=real)
+    response = superuser_client.post("/admin/crm/agreement/add/", data)
+    assert response.status_code == 302, form_errors(response)
+    agreement = Agreement.objects.get()
+    assert agreement.document.name == f"agreements/{today():%Y}/{agreement.reference}.pdf"
+    assert (tmp_path / agreement.document.name).read_bytes().startswith(b"%PDF-")
