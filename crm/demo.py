@@ -279,7 +279,8 @@ class DemoLoader:
             role=role,
             is_primary=True,
             email=f"{first}.{last}@example.org".lower(),
-            phone=f"+39 06 {self.rng.randint(1000000, 9999999)}",
+            phone=f"{'+41 91' if member.country == 'CH' else '+39 06'} "
+            f"{self.rng.randint(1000000, 9999999)}",
         )
 
     def _school(self, i: int) -> None:
