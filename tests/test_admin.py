@@ -152,10 +152,10 @@ def names(response) -> set[str]:
 
 
 def test_membership_and_expiring_filters(superuser_client):
-    active = AgreementFactory(member=SchoolFactory(name="Active")).member
-    expiring = AgreementFactory(
+    AgreementFactory(member=SchoolFactory(name="Active"))
+    AgreementFactory(
         member=SchoolFactory(name="Expiring"), ends_on=today() + datetime.timedelta(days=45)
-    ).member
+    )
     AgreementFactory(
         member=SchoolFactory(name="Lapsed"),
         starts_on=today() - datetime.timedelta(days=400),
@@ -176,7 +176,6 @@ def test_membership_and_expiring_filters(superuser_client):
     assert names(superuser_client.get(url, {"expiring_within": "60"})) == {"Expiring"}
     members = superuser_client.get(CHANGELISTS["members"], {"expiring_within": "90"})
     assert names(members) == {"Expiring"}
-    assert active.pk and expiring.pk
 
 
 def test_kind_country_region_and_sector_filters(superuser_client):
