@@ -5,8 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.db.models import Count, Prefetch
+from django.forms.models import BaseInlineFormSet
 from django.http import JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -18,6 +20,7 @@ from crm.admin_filters import (
     AgreementExpiringFilter,
     AgreementOwnExpiringFilter,
     AgreementStatusFilter,
+    CountryFilter,
     MembershipStatusFilter,
     RegionFilter,
 )
@@ -57,8 +60,23 @@ class SectorAdmin(admin.ModelAdmin):
         return obj.member_count
 
 
+class ContactInlineFormSet(BaseInlineFormSet):
+    """The database allows one primary contact per member; say so before it refuses."""
+
+    def clean(self) -> None:
+        super().clean()
+        primaries = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("is_primary") and not form.cleaned_data.get("DELETE")
+        ]
+        if len(primaries) > 1:
+            raise ValidationError(_("Mark only one contact as the primary contact."))
+
+
 class ContactInline(admin.TabularInline):
     model = Contact
+    formset = ContactInlineFormSet
     extra = 0
     fields = ["name", "role", "email", "phone", "is_primary"]
 
@@ -116,6 +134,8 @@ GEOCODING_FIELDSET = (
 )
 CONTACT_FIELDSET = (_("Contact"), {"fields": ["email", "phone", "website"]})
 PUBLIC_FIELDSET = (_("Profile"), {"fields": ["description", "notes"]})
+# "kindness.org" means https://kindness.org (Django 6's default; avoids its deprecation warning).
+URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 
 
 class MemberAdminForm(forms.ModelForm):
@@ -164,7 +184,7 @@ class MemberKindAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
         AgreementExpiringFilter,
         "chapter",
         "sectors",
-        "country",
+        CountryFilter,
         RegionFilter,
         "geocode_status",
     ]
@@ -182,6 +202,7 @@ class MemberKindAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
         "updated_at",
     ]
     list_per_page = 50
+    formfield_overrides = URL_FIELD_OVERRIDES
     kind_fieldsets: list = []
 
     def get_queryset(self, request):
@@ -237,6 +258,7 @@ class MemberAdmin(admin.ModelAdmin):
     search_fields = ["name", "city", "email"]
     date_hierarchy = "created_at"
     list_per_page = 50
+    formfield_overrides = URL_FIELD_OVERRIDES
     actions = ["geocode_selected"]
 
     def has_geocode_permission(self, request) -> bool:
@@ -326,9 +348,28 @@ class RecognitionAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', obj.member.get_admin_url(), obj.member)
 
 
+class AgreementAdminForm(forms.ModelForm):
+    """Refuses a "PDF" that is not one before anything is written to the media folder."""
+
+    MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+    def clean_document(self):
+        document = self.cleaned_data.get("document")
+        # A new upload; an unchanged document is the stored FieldFile and was checked before.
+        if isinstance(document, UploadedFile):
+            if document.size > self.MAX_DOCUMENT_BYTES:
+                raise ValidationError(_("The document is larger than 20 MB."))
+            head = document.read(5)
+            document.seek(0)
+            if head != b"%PDF-":
+                raise ValidationError(_("The document is not a PDF file."))
+        return document
+
+
 @admin.register(Agreement)
 class AgreementAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [AgreementResource]
+    form = AgreementAdminForm
     list_display = [
         "reference",
         "member_link",

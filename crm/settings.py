@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import secrets
+import warnings
 from pathlib import Path
 
 import environ
@@ -28,10 +29,31 @@ if KINDNET_ENV not in {"development", "production"}:
     )
 PRODUCTION = KINDNET_ENV == "production"
 
-try:
-    DEBUG = env.bool("DEBUG", default=False)
-except ValueError as exc:  # pragma: no cover - message only
-    raise ImproperlyConfigured("DEBUG must be a boolean such as 1, 0, true or false.") from exc
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    """A boolean variable; anything but the usual spellings stops start-up (no silent False)."""
+    raw = env.str(name, default="1" if default else "0").strip().lower()
+    if raw not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(f"{name} must be a boolean such as 1, 0, true or false.")
+    return raw in _TRUE
+
+
+def env_int(name: str, *, default: int, minimum: int = 0) -> int:
+    """A whole number variable, at least `minimum`; a bad value names the variable."""
+    raw = env.str(name, default=str(default)).strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+DEBUG = env_bool("DEBUG", default=False)
 
 
 def _development_secret_key() -> str:
@@ -112,21 +134,31 @@ TEMPLATES = [
 ]
 
 # Database: SQLite file by default, DATABASE_URL=postgres://… for PostgreSQL.
+_DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+_DATABASE_ENGINES = {"django.db.backends.sqlite3", "django.db.backends.postgresql"}
 try:
-    DATABASES = {
-        "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-    }
-except (ImproperlyConfigured, KeyError, ValueError) as exc:
+    with warnings.catch_warnings():
+        # django-environ only warns on an unknown scheme; the check below refuses it.
+        warnings.simplefilter("ignore")
+        DATABASES = {"default": environ.Env.db_url_config(_DATABASE_URL)}
+except (ImproperlyConfigured, KeyError, ValueError):
+    DATABASES = {"default": {}}
+if DATABASES["default"].get("ENGINE") not in _DATABASE_ENGINES or not DATABASES["default"].get(
+    "NAME"
+):
+    # Only the scheme is shown: the URL may hold a password.
     raise ImproperlyConfigured(
-        f"DATABASE_URL is not a valid database URL (postgres://… or sqlite:///…): {exc}"
-    ) from exc
+        "DATABASE_URL must be a PostgreSQL or SQLite URL with a database name "
+        "(postgres://user@host:5432/name or sqlite:///path/to/file.sqlite3), "
+        f"not one starting with {_DATABASE_URL.split(':', 1)[0]!r}."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets `make run` read while a task writes; a timeout instead of "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
 elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -185,7 +217,7 @@ LOGIN_URL = "admin:login"
 
 # The domain.
 AGREEMENT_REFERENCE_PREFIX = env.str("AGREEMENT_REFERENCE_PREFIX", default="IKM")
-AGREEMENT_EXPIRING_DAYS = env.int("AGREEMENT_EXPIRING_DAYS", default=60)
+AGREEMENT_EXPIRING_DAYS = env_int("AGREEMENT_EXPIRING_DAYS", default=60, minimum=1)
 # Countries whose places the offline gazetteer loads besides the chapters' own.
 GAZETTEER_COUNTRIES = env.list("GAZETTEER_COUNTRIES", default=["IT", "CH"])
 
@@ -205,12 +237,16 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["defau
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Joining the browsers' preload list binds every subdomain for good: the domain's
+        # owner opts in with SECURE_HSTS_PRELOAD=1, so `check --deploy` need not nag.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
-admin.site.site_header = "Kindnet"
-admin.site.site_title = "Kindnet"
-admin.site.index_title = "Network administration"
+admin.site.site_header = _("Kindnet")
+admin.site.site_title = _("Kindnet")
+admin.site.index_title = _("Network administration")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

@@ -30,6 +30,7 @@ class Municipality(Member):
     """
 
     KIND = MemberKind.MUNICIPALITY
+    DERIVED_FIELDS = Member.DERIVED_FIELDS | {"code_country"}
 
     official_code = models.CharField(
         _("official municipal code"),
@@ -60,21 +61,18 @@ class Municipality(Member):
 
     def clean(self) -> None:
         super().clean()
+        errors = {}
         if self.resolution_date and self.resolution_date > timezone.localdate():
-            raise ValidationError(
-                {"resolution_date": _("The resolution date cannot be in the future.")}
-            )
-        if self.official_code and not self.official_code.isdigit():
-            raise ValidationError({"official_code": _("An official code has digits only.")})
+            errors["resolution_date"] = _("The resolution date cannot be in the future.")
+        if self.official_code and not self.official_code.strip().isdigit():
+            errors["official_code"] = _("An official code has digits only.")
+        if errors:
+            raise ValidationError(errors)
 
     def normalize(self) -> None:
         super().normalize()
         self.official_code = self.official_code.strip()
         self.code_country = str(self.country or "")
-
-    def validate_constraints(self, exclude=None) -> None:
-        self.normalize()
-        super().validate_constraints(exclude=exclude)
 
     def geocode_fixed_point(self) -> GeocodeResult | None:
         """With an official code, the place is the official list's: never an address search
