@@ -8,6 +8,7 @@ switches on the hardening that ``manage.py check --deploy`` asks for and makes
 
 from __future__ import annotations
 
+import importlib.util
 import secrets
 from pathlib import Path
 
@@ -217,3 +218,59 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# ---- Public member map (/map/ and /map/embed/) ----
+# Leaflet's files come from django-leaflet's static folder (no CDN), served by whitenoise at
+# static/leaflet/. django-leaflet is not an installed app: its admin module needs GeoDjango
+# and GDAL, which Kindnet does not use. django-csp writes the Content-Security-Policy that
+# the map views ask for (no other page gets one from it).
+_leaflet_spec = importlib.util.find_spec("leaflet")
+if _leaflet_spec is None or not _leaflet_spec.submodule_search_locations:
+    raise ImproperlyConfigured("django-leaflet is not installed: run `make setup`.")
+STATICFILES_DIRS = [
+    ("leaflet", Path(_leaflet_spec.submodule_search_locations[0]) / "static" / "leaflet")
+]
+MIDDLEWARE += ["csp.middleware.CSPMiddleware"]
+# Every page refuses to be framed; only /map/embed/ lifts it, for MAP_EMBED_ALLOWED_ORIGINS.
+X_FRAME_OPTIONS = "DENY"
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str(
+    "MAP_TILE_ATTRIBUTION",
+    default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+    "contributors",
+)
+MAP_EMBED_ALLOWED_ORIGINS = env.list("MAP_EMBED_ALLOWED_ORIGINS", default=[])
+try:
+    MAP_DEFAULT_LAT = env.float("MAP_DEFAULT_LAT", default=44.2)
+    MAP_DEFAULT_LON = env.float("MAP_DEFAULT_LON", default=10.8)
+    MAP_DEFAULT_ZOOM = env.int("MAP_DEFAULT_ZOOM", default=5)
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "MAP_DEFAULT_LAT and MAP_DEFAULT_LON must be numbers, MAP_DEFAULT_ZOOM a whole number."
+    ) from exc
+
+
+def _map_settings_check() -> None:
+    """Fail at start-up, naming the variable, rather than serve a broken map."""
+    from urllib.parse import urlsplit
+
+    if MAP_TILE_URL:
+        parts = urlsplit(MAP_TILE_URL)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ImproperlyConfigured("MAP_TILE_URL must be an http(s) URL, or empty for none.")
+        if not all(p in MAP_TILE_URL for p in ("{z}", "{x}", "{y}")):
+            raise ImproperlyConfigured("MAP_TILE_URL must contain {z}, {x} and {y}.")
+    for origin in MAP_EMBED_ALLOWED_ORIGINS:
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path.strip("/"):
+            raise ImproperlyConfigured(
+                f"MAP_EMBED_ALLOWED_ORIGINS: {origin!r} is not an origin such as "
+                "https://www.example.org (scheme and host, no path)."
+            )
+    if not (-90 <= MAP_DEFAULT_LAT <= 90 and -180 <= MAP_DEFAULT_LON <= 180):
+        raise ImproperlyConfigured("MAP_DEFAULT_LAT/MAP_DEFAULT_LON are out of range.")
+    if not 0 <= MAP_DEFAULT_ZOOM <= 20:
+        raise ImproperlyConfigured("MAP_DEFAULT_ZOOM must be between 0 and 20.")
+
+
+_map_settings_check()

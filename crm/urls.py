@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from crm.views import map as map_views
+
 admin.site.site_header = "Kindnet"
 admin.site.site_title = "Kindnet"
 admin.site.index_title = "Network administration"
@@ -12,4 +14,10 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+]
+
+# The public member map and its embeddable widget.
+urlpatterns += [
+    path("map/", map_views.map_page, name="map"),
+    path("map/embed/", map_views.map_embed, name="map-embed"),
 ]

@@ -12,6 +12,9 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
+# Browser fixtures (headless Chromium through Playwright): browser, page, demo_network, …
+pytest_plugins = ["tests.browser"]
+
 NETWORK_APPS = ["crm", "partners", "municipalities", "ambassadors"]
 
 
