@@ -211,7 +211,7 @@ def demo_network(transactional_db):
 class _ParentPage(http.server.BaseHTTPRequestHandler):
     """Serves one page that frames the embed URL given to the server."""
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         body = (
             "<!doctype html><html><head><title>Parent site</title></head><body>"
             "<h1>A website that embeds the map</h1>"
