@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Agreement, AgreementStatus
+from crm.selectors import MAP_FEED_VERSION_KEY
 
 
 def agreement_next_reference(*, year: int) -> str:
@@ -77,3 +80,14 @@ def agreement_renew(*, agreement: Agreement, signed_on: datetime.date | None = N
     successor.full_clean(exclude=["reference", "document"])
     successor.save()
     return successor
+
+
+def map_feed_invalidate() -> None:
+    """Make every cached answer of the public map feed stale (they are keyed by this version).
+
+    Called by signals when a member, agreement, recognition or sector changes; bulk
+    writes that bypass signals (imports, `members_bulk_create`) call it themselves.
+    """
+    # Never go backwards, even if two workers' clocks disagree slightly.
+    previous = cache.get(MAP_FEED_VERSION_KEY) or 0.0
+    cache.set(MAP_FEED_VERSION_KEY, max(time.time(), float(previous) + 0.001), timeout=None)

@@ -219,6 +219,77 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# REST API and the public map feed (issue 4).
+INSTALLED_APPS += [
+    "rest_framework",
+    "rest_framework.authtoken",
+    "corsheaders",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+]
+# CORS headers must be added before CommonMiddleware can answer (redirects, 404s).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+    "corsheaders.middleware.CorsMiddleware",
+)
+# The website's origins, e.g. https://www.kindness.example; only the public
+# endpoints (map feed and schema) answer cross-origin requests.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/(v1/map/|schema/)"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified"]
+
+# Public map feed: browsers and proxies may keep it MAP_MAX_AGE seconds; the
+# server keeps each answer MAP_CACHE_TIMEOUT seconds or until the network changes.
+MAP_MAX_AGE = env.int("MAP_MAX_AGE", default=300)
+MAP_CACHE_TIMEOUT = env.int("MAP_CACHE_TIMEOUT", default=3600)
+# From this zoom on the feed returns every point on its own, never clusters.
+MAP_CLUSTER_MAX_ZOOM = env.int("MAP_CLUSTER_MAX_ZOOM", default=17)
+MAP_THROTTLE_RATE = env.str("MAP_THROTTLE_RATE", default="600/minute")
+if not MAP_THROTTLE_RATE.partition("/")[0].isdigit() or MAP_THROTTLE_RATE.partition("/")[2][
+    :1
+] not in {"s", "m", "h", "d"}:
+    raise ImproperlyConfigured(
+        f"MAP_THROTTLE_RATE must look like 600/minute or 10/second, not {MAP_THROTTLE_RATE!r}."
+    )
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=200)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first, so an anonymous call is told how to authenticate (401).
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ModelPermissions"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.filters.StrictSearchFilter",
+        "api.filters.StrictOrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Throttles count in the configured cache (CACHE_URL), shared by every worker on Redis.
+    "DEFAULT_THROTTLE_RATES": {"map": MAP_THROTTLE_RATE},
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kindnet API",
+    "DESCRIPTION": (
+        "Staff API of the Kindnet network (token or session authentication, Django model "
+        "permissions) and the public GeoJSON member map."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
+}
+
 # ---- Public member map (/map/ and /map/embed/) ----
 # Leaflet's files come from django-leaflet's static folder (no CDN), served by whitenoise at
 # static/leaflet/. django-leaflet is not an installed app: its admin module needs GeoDjango

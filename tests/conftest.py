@@ -72,3 +72,13 @@ def staff_client(chapter_staff) -> Client:
 @pytest.fixture
 def superuser_client(superuser) -> Client:
     return _client_for(superuser)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: no map feed or throttle count from another test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
