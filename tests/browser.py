@@ -202,10 +202,13 @@ def demo_network_locate(*, seed: int = 7) -> int:
 @pytest.fixture
 def demo_network(transactional_db):
     """The demo network (Italy and Switzerland), located, as `make run` shows it."""
+    from django.core.cache import cache
+
     from crm.demo import DemoLoader
 
     DemoLoader().load()
     demo_network_locate()
+    cache.clear()  # the map feed's cache outlives a test in the same process
 
 
 class _ParentPage(http.server.BaseHTTPRequestHandler):

@@ -162,6 +162,9 @@ def test_a_popup_shows_the_public_fields_of_a_member(live_server, demo_network, 
     popup_text = card.inner_text()
     for private in [member.email, member.phone, member.street]:
         assert not private or private not in popup_text
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+    )
     screenshot_save(page, "map-popup.png")
     assert page.kn_log.errors == []
 
@@ -194,7 +197,7 @@ def test_without_tiles_the_markers_show_on_a_plain_background(
     assert page.locator("#kn-map .kn-cluster").count() > 0
     background = page.evaluate("getComputedStyle(document.querySelector('#kn-map')).background")
     assert background.startswith("rgb(230, 238, 242)")
-    page.wait_for_function("document.querySelectorAll('.kn-tile-missing').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('.kn-tile-missing').length > 0")
     screenshot_save(page, "map-offline.png")
     # The only errors are the tiles that could not be loaded.
     assert page.kn_log.external

@@ -68,7 +68,7 @@ def test_map_page_has_a_strict_policy_and_refuses_every_frame(client: Client):
         "default-src": ["'none'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "https://tile.openstreetmap.org"],
+        "img-src": ["'self'", "data:", "https://tile.openstreetmap.org"],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],
         "base-uri": ["'none'"],
@@ -115,7 +115,7 @@ def test_tile_host_in_the_policy_follows_the_setting(client: Client, settings):
 
     response = client.get("/map/")
 
-    assert policy(response)["img-src"] == ["'self'", "https://*.tiles.kindness.example"]
+    assert policy(response)["img-src"] == ["'self'", "data:", "https://*.tiles.kindness.example"]
     assert config(response)["tiles"] == {
         "url": "https://{s}.tiles.kindness.example/{z}/{x}/{y}.png",
         "attribution": "Tiles by Kindness",
@@ -127,7 +127,7 @@ def test_without_tiles_the_page_loads_images_only_from_itself(client: Client, se
 
     response = client.get("/map/")
 
-    assert policy(response)["img-src"] == ["'self'"]
+    assert policy(response)["img-src"] == ["'self'", "data:"]
     assert config(response)["tiles"] is None
 
 

@@ -140,7 +140,8 @@ def map_content_security_policy(*, embed: bool) -> dict[str, list[str]]:
         "default-src": [NONE],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, *([tiles] if tiles else [])],
+        # data: is Leaflet's blank image, set on tiles it stops loading while zooming.
+        "img-src": [SELF, "data:", *([tiles] if tiles else [])],
         "connect-src": [SELF],
         "font-src": [SELF],
         "base-uri": [NONE],

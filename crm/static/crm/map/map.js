@@ -159,7 +159,11 @@
     });
     marker.on("popupopen", function (event) {
       var card = event.popup.getElement().querySelector(".kn-card");
-      if (card) { card.focus({ preventScroll: true }); }
+      if (!card) { return; }
+      card.addEventListener("keydown", function (key) {
+        if (key.key === "Escape") { map.closePopup(); }
+      });
+      card.focus({ preventScroll: true });
     });
     return marker;
   }
