@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
@@ -18,7 +19,9 @@ from crm.admin_filters import (
     MembershipStatusFilter,
     RegionFilter,
 )
-from crm.models import Agreement, Chapter, Contact, Member, Recognition, Sector
+from crm.geocoding.services import members_geocode_enqueue
+from crm.geocoding.widgets import MemberMapWidget
+from crm.models import Agreement, Chapter, Contact, GeocodeStatus, Member, Recognition, Sector
 from crm.services import agreement_renew
 
 
@@ -93,6 +96,7 @@ GEOCODING_FIELDSET = (
     {
         "fields": [
             "show_on_map",
+            "location_map",
             ("latitude", "longitude"),
             "geocode_status",
             ("geocode_precision", "geocode_provider"),
@@ -100,8 +104,8 @@ GEOCODING_FIELDSET = (
             "geocode_error",
         ],
         "description": _(
-            "Coordinates are found automatically from the address. Set them by hand "
-            "and choose 'Set by hand' to keep them."
+            "Coordinates are found automatically from the address. Drag the marker (or "
+            "type the coordinates) to set them by hand: 'Set by hand' is never overwritten."
         ),
     },
 )
@@ -109,8 +113,40 @@ CONTACT_FIELDSET = (_("Contact"), {"fields": ["email", "phone", "website"]})
 PUBLIC_FIELDSET = (_("Profile"), {"fields": ["description", "notes"]})
 
 
+class MemberAdminForm(forms.ModelForm):
+    """Adds the manual-override map; typed or dragged coordinates mean "set by hand"."""
+
+    location_map = forms.CharField(
+        label=_("Place on the map"),
+        required=False,
+        widget=MemberMapWidget,
+        help_text=_("Drag the marker or click the map to set the coordinates by hand."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        moved = {"latitude", "longitude"} & set(self.changed_data)
+        if moved and cleaned.get("latitude") is not None and cleaned.get("longitude") is not None:
+            cleaned["geocode_status"] = GeocodeStatus.MANUAL
+        return cleaned
+
+
+def _geocode_queued_message(count: int, manual: int) -> str:
+    text = ngettext(
+        "Geocoding of %(n)d member queued.", "Geocoding of %(n)d members queued.", count
+    ) % {"n": count}
+    if manual:
+        text += " " + ngettext(
+            "%(n)d set by hand is left alone.", "%(n)d set by hand are left alone.", manual
+        ) % {"n": manual}
+    return text
+
+
 class MemberKindAdmin(SimpleHistoryAdmin):
     """Shared by every kind's admin: columns, filters, inlines and constant-query lists."""
+
+    form = MemberAdminForm
+    actions = ["geocode_selected"]
 
     list_display = ["name", "city", "country", "chapter", "membership_label", "geocode_status"]
     list_filter = [
@@ -140,6 +176,19 @@ class MemberKindAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_membership()
+
+    def save_model(self, request, obj: Member, form, change: bool) -> None:
+        placed = {"latitude", "longitude", "geocode_status"} & set(form.changed_data)
+        if placed and obj.geocode_status == GeocodeStatus.MANUAL and obj.coordinates:
+            obj.geocode_set_by_hand(latitude=obj.latitude, longitude=obj.longitude)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Geocode selected members"), permissions=["change"])
+    def geocode_selected(self, request, queryset) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        manual = queryset.filter(geocode_status=GeocodeStatus.MANUAL).count()
+        members_geocode_enqueue(member_ids=ids)
+        self.message_user(request, _geocode_queued_message(len(ids), manual), messages.SUCCESS)
 
     def get_fieldsets(self, request, obj=None):
         return [
@@ -178,6 +227,15 @@ class MemberAdmin(admin.ModelAdmin):
     search_fields = ["name", "city", "email"]
     date_hierarchy = "created_at"
     list_per_page = 50
+    actions = ["geocode_selected"]
+
+    def has_geocode_permission(self, request) -> bool:
+        # This list is read-only, but staff who may change members may have them geocoded.
+        return request.user.has_perm("crm.change_member")
+
+    @admin.action(description=_("Geocode selected members"), permissions=["geocode"])
+    def geocode_selected(self, request, queryset) -> None:
+        MemberKindAdmin.geocode_selected(self, request, queryset)
 
     def get_queryset(self, request):
         return (

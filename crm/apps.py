@@ -10,5 +10,6 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         from crm import signals
+        from crm.geocoding import signals as geocoding_signals  # noqa: F401  (connects receivers)
 
         signals.connect()

@@ -290,17 +290,63 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
-# ---- Public member map (/map/ and /map/embed/) ----
-# Leaflet's files come from django-leaflet's static folder (no CDN), served by whitenoise at
-# static/leaflet/. django-leaflet is not an installed app: its admin module needs GeoDjango
-# and GDAL, which Kindnet does not use. django-csp writes the Content-Security-Policy that
-# the map views ask for (no other page gets one from it).
+# --- Geocoding (issue 3) -------------------------------------------------------------
+# GEOCODERS is a chain tried in order; the default `offline` needs no network at all.
+GEOCODER_NAMES = ("nominatim", "offline")
+GEOCODERS = [name.strip().lower() for name in env.list("GEOCODERS", default=["offline"])]
+if not GEOCODERS or any(name not in GEOCODER_NAMES for name in GEOCODERS):
+    raise ImproperlyConfigured(
+        f"GEOCODERS must be a comma-separated list of {', '.join(GEOCODER_NAMES)}, "
+        f"not {','.join(GEOCODERS)!r}."
+    )
+NOMINATIM_URL = env.str("NOMINATIM_URL", default="https://nominatim.openstreetmap.org")
+GEOCODER_USER_AGENT = env.str("GEOCODER_USER_AGENT", default="")
+
+
+def _env_number(name: str, default: float, *, minimum: float, cast=float) -> float:
+    try:
+        value = cast(env.str(name, default=str(default)))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, e.g. {default}.") from exc
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+GEOCODER_TIMEOUT = _env_number("GEOCODER_TIMEOUT", 5.0, minimum=0.1)
+GEOCODER_MIN_DELAY_SECONDS = _env_number("GEOCODER_MIN_DELAY_SECONDS", 1.0, minimum=0.0)
+GEOCODER_MAX_ATTEMPTS = int(_env_number("GEOCODER_MAX_ATTEMPTS", 5, minimum=1, cast=int))
+GEOCODER_RETRY_BACKOFF_SECONDS = _env_number("GEOCODER_RETRY_BACKOFF_SECONDS", 60.0, minimum=0.0)
+GEOCODER_RATE_LIMITED_SECONDS = _env_number("GEOCODER_RATE_LIMITED_SECONDS", 60.0, minimum=0.0)
+if "nominatim" in GEOCODERS:
+    # Imported late: crm.geocoding.providers needs nothing from the settings module itself.
+    from crm.geocoding.config import nominatim_config_check
+
+    nominatim_config_check(
+        url=NOMINATIM_URL,
+        user_agent=GEOCODER_USER_AGENT,
+        min_delay_seconds=GEOCODER_MIN_DELAY_SECONDS,
+    )
+
+# The manual-override map in the admin: Leaflet comes from django-leaflet's static files,
+# served by whitenoise like every other static file (finders in development, collectstatic
+# in production). django-leaflet is not an installed app: its admin module needs GeoDjango
+# and GDAL, which Kindnet does not use; only its static directory is. No background tiles
+# by default, so no page loads anything from outside; MAP_TILES_URL names a tile server.
 _leaflet_spec = importlib.util.find_spec("leaflet")
 if _leaflet_spec is None or not _leaflet_spec.submodule_search_locations:
     raise ImproperlyConfigured("django-leaflet is not installed: run `make setup`.")
 STATICFILES_DIRS = [
     ("leaflet", Path(_leaflet_spec.submodule_search_locations[0]) / "static" / "leaflet")
 ]
+MAP_TILES_URL = env.str("MAP_TILES_URL", default="")
+MAP_TILES_ATTRIBUTION = env.str(
+    "MAP_TILES_ATTRIBUTION", default="&copy; OpenStreetMap contributors" if MAP_TILES_URL else ""
+)
+
+# ---- Public member map (/map/ and /map/embed/) ----
+# The page uses the same Leaflet files (above). django-csp writes the Content-Security-Policy
+# that the map views ask for; no other page gets one from it.
 MIDDLEWARE += ["csp.middleware.CSPMiddleware"]
 # Every page refuses to be framed; only /map/embed/ lifts it, for MAP_EMBED_ALLOWED_ORIGINS.
 X_FRAME_OPTIONS = "DENY"

@@ -82,3 +82,45 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# --- Geocoding (issue 3) ---------------------------------------------------------------
+@pytest.fixture(scope="session")
+def _gazetteer_loaded(django_db_setup, django_db_blocker) -> None:
+    """IT and CH places loaded once per test database (committed, outside any test)."""
+    from crm.gazetteer import gazetteer_load
+
+    with django_db_blocker.unblock():
+        gazetteer_load(countries=["IT", "CH"])
+
+
+@pytest.fixture
+def gazetteer(_gazetteer_loaded, db) -> None:
+    """The offline gazetteer with Italy and Switzerland."""
+    from crm.gazetteer import gazetteer_load
+    from crm.models import GazetteerPlace
+
+    if not GazetteerPlace.objects.filter(country="IT").exists():  # a transactional test flushed it
+        gazetteer_load(countries=["IT", "CH"])
+
+
+@pytest.fixture
+def nominatim():
+    """A fake Nominatim on a loopback port chosen by the system (see tests/nominatim_fake.py)."""
+    from tests.nominatim_fake import FakeNominatim
+
+    fake = FakeNominatim().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def nominatim_settings(settings, nominatim):
+    """GEOCODERS=nominatim pointed at the fake, with a short timeout and no delay."""
+    settings.GEOCODERS = ["nominatim"]
+    settings.NOMINATIM_URL = nominatim.url
+    settings.GEOCODER_USER_AGENT = "kindnet-tests/1.0 (tests@kindnet.example)"
+    settings.GEOCODER_TIMEOUT = 0.5
+    settings.GEOCODER_MIN_DELAY_SECONDS = 0.0
+    settings.GEOCODER_RATE_LIMITED_SECONDS = 0.0
+    return settings

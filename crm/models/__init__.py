@@ -2,6 +2,7 @@
 
 from .agreement import Agreement, AgreementQuerySet, AgreementStatus, AgreementType
 from .gazetteer import GazetteerName, GazetteerPlace
+from .geocoding import GeocodeCacheEntry, GeocoderThrottle
 from .member import (
     KIND_APP_LABELS,
     Contact,
@@ -25,8 +26,10 @@ __all__ = [
     "Contact",
     "GazetteerName",
     "GazetteerPlace",
+    "GeocodeCacheEntry",
     "GeocodePrecision",
     "GeocodeStatus",
+    "GeocoderThrottle",
     "Member",
     "MemberKind",
     "MemberQuerySet",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -9,6 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
+
+if TYPE_CHECKING:
+    from crm.geocoding.result import GeocodeQuery, GeocodeResult
 
 
 class MemberKind(models.TextChoices):
@@ -206,7 +210,86 @@ class Member(models.Model):
             from .reference import Chapter
 
             self.chapter = Chapter.objects.filter(country=self.country).first()
+        reset = self._geocode_reset_if_moved()
+        if reset and kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], *GEOCODE_FIELDS}
+        # Read by crm.geocoding.signals (post_save), which enqueues geocoding after the commit.
+        self._geocode_wanted = self.geocode_status == GeocodeStatus.PENDING and (
+            reset or self._geocode_new
+        )
         super().save(*args, **kwargs)
+        self._stored_address = self._address_snapshot()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remember the stored address, so save() knows whether it must be geocoded again.
+        loaded = set(field_names)
+        if all(name in loaded for name in instance.address_fields()):
+            instance._stored_address = instance._address_snapshot()
+        return instance
+
+    def _address_snapshot(self) -> tuple[str, ...]:
+        return tuple(str(getattr(self, name) or "") for name in self.address_fields())
+
+    def _geocode_reset_if_moved(self) -> bool:
+        """A changed address makes the old coordinates wrong: back to pending, unless set by hand.
+
+        Returns whether geocoding is needed. A new member keeps a status its creator chose
+        (imports of located members); otherwise it is pending.
+        """
+        self._geocode_new = self._state.adding
+        if self._state.adding:
+            return False
+        stored = getattr(self, "_stored_address", None)
+        if stored is None or stored == self._address_snapshot():
+            return False
+        if self.geocode_status == GeocodeStatus.MANUAL:
+            return False
+        self.latitude = self.longitude = None
+        self.geocode_status = GeocodeStatus.PENDING
+        self.geocode_precision = self.geocode_provider = self.geocode_error = ""
+        self.geocoded_at = None
+        self.geocode_attempts = 0
+        return True
+
+    def geocode_set_by_hand(self, *, latitude: float, longitude: float) -> None:
+        """Staff placed this member themselves: automatic geocoding will never move it."""
+        self.latitude, self.longitude = latitude, longitude
+        self.geocode_status = GeocodeStatus.MANUAL
+        self.geocode_precision = GeocodePrecision.ADDRESS
+        self.geocode_provider = "staff"
+        self.geocode_error = ""
+        self.geocoded_at = timezone.now()
+
+    def geocode_query(self) -> GeocodeQuery:
+        """What providers are asked. Ambassadors are people: only their city ever leaves the
+        database, so they are located at city precision and share the city's cache entry."""
+        from crm.geocoding.result import GeocodeQuery
+
+        city_only = self.kind == MemberKind.AMBASSADOR
+        return GeocodeQuery(
+            country=str(self.country or ""),
+            city=self.city.strip(),
+            postal_code="" if city_only else self.postal_code.strip(),
+            street="" if city_only else self.street.strip(),
+            city_only=city_only,
+        )
+
+    def geocode_fixed_point(self) -> GeocodeResult | None:
+        """Coordinates this member has by rule, without asking any geocoder; None in the base.
+
+        The geocoding pipeline calls this first, before its cache and its providers, on the
+        member loaded as its own kind (School, Municipality, …). A kind overrides it when it
+        knows better than an address search: e.g. `Municipality` places a municipality with an
+        official code from the official reference list. Return
+        `crm.geocoding.result.GeocodeResult(lat=…, lon=…, precision=…, provider=…)`, with
+        `precision` a `GeocodePrecision` value and `provider` a short source name shown to
+        staff ("istat"). It may query the database; it must not call the network. The result
+        is not cached: it belongs to this member only. Manual coordinates still win: the
+        pipeline never overwrites a member whose status is `manual`.
+        """
+        return None
 
     def normalize(self) -> None:
         """Bring derived and canonical values in line; every kind adds its own. No queries."""
@@ -237,6 +320,18 @@ class Member(models.Model):
     def kind_app_label(self) -> str:
         return KIND_APP_LABELS[self.kind]
 
+
+#: What the geocoding pipeline writes; everything else of a member is staff's.
+GEOCODE_FIELDS = (
+    "latitude",
+    "longitude",
+    "geocode_status",
+    "geocode_precision",
+    "geocode_provider",
+    "geocoded_at",
+    "geocode_error",
+    "geocode_attempts",
+)
 
 KIND_APP_LABELS = {
     MemberKind.SCHOOL: "partners",

@@ -1,0 +1,41 @@
+"""The manual-override map of the member change form (Leaflet from django-leaflet's files)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+
+class MemberMapWidget(forms.Widget):
+    """A small map with a draggable marker bound to the latitude/longitude inputs.
+
+    Dragging the marker (or clicking the map) writes the coordinates into the form and
+    sets the status to "Set by hand"; nothing is loaded from outside the application.
+    """
+
+    def __init__(self, attrs=None, *, center: tuple[float, float] = (43.0, 10.5)) -> None:
+        super().__init__(attrs)
+        self.center = center
+
+    class Media:
+        css = {"all": ["leaflet/leaflet.css", "crm/member_map.css"]}
+        js = ["leaflet/leaflet.js", "crm/member_map.js"]
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        return format_html(
+            '<div class="kindnet-member-map" id="{}" data-lat-input="id_latitude" '
+            'data-lon-input="id_longitude" data-status-input="id_geocode_status" '
+            'data-manual="manual" data-center="{},{}" data-tiles="{}" data-attribution="{}" '
+            'role="application" aria-label="{}"></div>',
+            (attrs or {}).get("id", f"id_{name}"),
+            self.center[0],
+            self.center[1],
+            settings.MAP_TILES_URL,
+            settings.MAP_TILES_ATTRIBUTION,
+            _("Map: drag the marker to set the coordinates by hand"),
+        )
+
+    def value_from_datadict(self, data, files, name) -> str:
+        return ""

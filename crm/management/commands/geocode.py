@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from crm.geocoding.services import members_geocode, members_to_geocode
+from crm.models import GeocodeStatus, Member
+
+
+class Command(BaseCommand):
+    help = (
+        "Geocode members now, in this process, through the configured GEOCODERS (cache first, "
+        "one provider call per distinct place, at the configured rate). Members whose "
+        "coordinates were set by hand are never touched."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument(
+            "--pending", action="store_true", help="Members not geocoded yet (the default)."
+        )
+        which.add_argument(
+            "--failed", action="store_true", help="Members whose geocoding failed: try again."
+        )
+        which.add_argument(
+            "--all", action="store_true", help="Every member except those set by hand."
+        )
+        which.add_argument(
+            "--member", type=int, action="append", metavar="ID", help="This member (repeatable)."
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Say what would happen: no provider call, nothing written.",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+
+    def handle(self, *args, **options) -> None:
+        if options["member"]:
+            ids = sorted(set(options["member"]))
+            missing = set(ids) - set(Member.objects.filter(pk__in=ids).values_list("pk", flat=True))
+            if missing:
+                raise CommandError(
+                    f"No member with id {', '.join(str(pk) for pk in sorted(missing))}."
+                )
+        elif options["all"]:
+            ids = members_to_geocode()
+        elif options["failed"]:
+            ids = members_to_geocode(statuses=[GeocodeStatus.FAILED])
+        else:
+            ids = members_to_geocode(statuses=[GeocodeStatus.PENDING])
+        dry_run = options["dry_run"]
+        show_bar = not options["no_progress"] and options["verbosity"] > 0
+        with tqdm(
+            total=len(ids), unit="member", file=sys.stderr, disable=not show_bar or not ids
+        ) as bar:
+            summary = members_geocode(member_ids=ids, dry_run=dry_run, progress=bar.update)
+        if dry_run:
+            self.stdout.write(
+                f"Dry run: {summary.members} members to geocode, {summary.manual} set by hand "
+                f"(left alone), {summary.fixed} placed by rule, {summary.cached} answered by the "
+                f"cache, {summary.would_call} distinct places to ask the providers. Nothing "
+                "was written."
+            )
+            return
+        line = (
+            f"Geocoded {summary.members} members: {summary.ok} ok, {summary.failed} failed, "
+            f"{summary.skipped} skipped (no address), {summary.manual} set by hand (left "
+            f"alone); {summary.cached} from cache, {summary.fixed} placed by rule, "
+            f"{summary.provider_calls} provider calls."
+        )
+        style = self.style.WARNING if summary.failed else self.style.SUCCESS
+        self.stdout.write(style(line))

@@ -1,0 +1,144 @@
+"""A small fake of Nominatim's /search JSON API on loopback, for tests and the benchmark.
+
+It speaks enough of the real protocol for geopy's Nominatim class: query-string in,
+a JSON list of places out. Its behaviour is set per test: answer, answer nothing, be slow
+(so the client times out), or fail with HTTP 429 or 500. Every request is recorded
+(path, parameters, headers, time) so tests can assert what left the application.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from crm.gazetteer import place_name_normalize
+
+#: Known cities: normalised name -> (lat, lon). Streets are placed a little off the centre.
+CITIES = {
+    "roma": (41.8933, 12.4829),
+    "milano": (45.4643, 9.1895),
+    "lugano": (46.0101, 8.96),
+    "geneve": (46.2022, 6.1457),
+    "bologna": (44.4938, 11.3387),
+}
+
+
+@dataclass
+class Request:
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str]
+    at: float
+    raw_query: str
+
+
+@dataclass
+class FakeNominatim:
+    """`mode` is one of ok, empty, slow, 429, 500; `script` overrides it request by request."""
+
+    mode: str = "ok"
+    script: list[str] = field(default_factory=list)
+    slow_seconds: float = 2.0
+    cities: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(CITIES))
+    requests: list[Request] = field(default_factory=list)
+    port: int = 0  # 0: a free port chosen by the system
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeNominatim:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def searches(self) -> list[Request]:
+        return [request for request in self.requests if request.path == "/search"]
+
+    def _next_mode(self) -> str:
+        with self._lock:
+            return self.script.pop(0) if self.script else self.mode
+
+    def answer(self, params: dict[str, str]) -> list[dict]:
+        city = place_name_normalize(params.get("city") or params.get("q") or "")
+        if city not in self.cities:
+            return []
+        lat, lon = self.cities[city]
+        street = params.get("street", "")
+        if street:
+            # Each street somewhere else in town, at house precision (place_rank 30).
+            offset = (sum(street.encode()) % 100) / 10000
+            lat, lon, rank, kind = lat + offset, lon + offset, 30, "house"
+        else:
+            rank, kind = 16, "city"
+        return [
+            {
+                "place_id": 1,
+                "lat": f"{lat:.7f}",
+                "lon": f"{lon:.7f}",
+                "display_name": f"{street + ', ' if street else ''}{params.get('city', '')}",
+                "class": "place",
+                "type": kind,
+                "addresstype": kind,
+                "place_rank": rank,
+                "importance": 0.5,
+                "boundingbox": [str(lat - 0.01), str(lat + 0.01), str(lon - 0.01), str(lon + 0.01)],
+            }
+        ]
+
+    def _handler_class(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                params = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+                with fake._lock:
+                    headers = dict(self.headers)
+                    fake.requests.append(
+                        Request(parts.path, params, headers, time.monotonic(), parts.query)
+                    )
+                if parts.path != "/search":
+                    return self._send(404, {"error": "not found"})
+                mode = fake._next_mode()
+                if mode == "429":
+                    return self._send(429, {"error": "Too many requests"}, {"Retry-After": "0"})
+                if mode == "500":
+                    return self._send(500, {"error": "Internal error"})
+                if mode == "slow":
+                    time.sleep(fake.slow_seconds)
+                body = [] if mode == "empty" else fake.answer(params)
+                return self._send(200, body)
+
+            def _send(self, status: int, body, headers: dict | None = None) -> None:
+                payload = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    self.send_header("Content-Length", str(len(payload)))
+                    for key, value in (headers or {}).items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout test)
+
+            def log_message(self, format, *args) -> None:
+                pass
+
+        return Handler
