@@ -357,13 +357,14 @@ MAP_TILE_ATTRIBUTION = env.str(
     "contributors",
 )
 MAP_EMBED_ALLOWED_ORIGINS = env.list("MAP_EMBED_ALLOWED_ORIGINS", default=[])
+# Without a centre and zoom in the URL, the map opens on this box (Italy and Switzerland).
 try:
-    MAP_DEFAULT_LAT = env.float("MAP_DEFAULT_LAT", default=44.2)
-    MAP_DEFAULT_LON = env.float("MAP_DEFAULT_LON", default=10.8)
-    MAP_DEFAULT_ZOOM = env.int("MAP_DEFAULT_ZOOM", default=5)
+    MAP_DEFAULT_BOUNDS = [
+        float(v) for v in env.list("MAP_DEFAULT_BOUNDS", default=["6.6", "36.6", "18.6", "47.8"])
+    ]
 except ValueError as exc:
     raise ImproperlyConfigured(
-        "MAP_DEFAULT_LAT and MAP_DEFAULT_LON must be numbers, MAP_DEFAULT_ZOOM a whole number."
+        "MAP_DEFAULT_BOUNDS must be four numbers: minLon,minLat,maxLon,maxLat."
     ) from exc
 
 
@@ -384,10 +385,14 @@ def _map_settings_check() -> None:
                 f"MAP_EMBED_ALLOWED_ORIGINS: {origin!r} is not an origin such as "
                 "https://www.example.org (scheme and host, no path)."
             )
-    if not (-90 <= MAP_DEFAULT_LAT <= 90 and -180 <= MAP_DEFAULT_LON <= 180):
-        raise ImproperlyConfigured("MAP_DEFAULT_LAT/MAP_DEFAULT_LON are out of range.")
-    if not 0 <= MAP_DEFAULT_ZOOM <= 20:
-        raise ImproperlyConfigured("MAP_DEFAULT_ZOOM must be between 0 and 20.")
+    if len(MAP_DEFAULT_BOUNDS) != 4:
+        raise ImproperlyConfigured("MAP_DEFAULT_BOUNDS must be four numbers: minLon,minLat,…")
+    min_lon, min_lat, max_lon, max_lat = MAP_DEFAULT_BOUNDS
+    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+        raise ImproperlyConfigured(
+            "MAP_DEFAULT_BOUNDS must be minLon,minLat,maxLon,maxLat with -180 <= minLon < maxLon "
+            "<= 180 and -90 <= minLat < maxLat <= 90."
+        )
 
 
 _map_settings_check()

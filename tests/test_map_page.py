@@ -196,7 +196,7 @@ def test_page_in_italian(client: Client, query: str, headers: dict):
 
     assert response.headers["Content-Language"] == "it"
     assert '<html lang="it">' in html
-    assert "Dove c’è gentilezza"  # noqa: RUF001 (Italian apostrophe) in html
+    assert "Dove c’è gentilezza" in html  # noqa: RUF001 (Italian apostrophe)
     assert "Tipo di membro" in html
     assert ">Scuola</span>" in html
     assert options(response, "country") == [("", "Tutti i paesi"), ("CH", "Svizzera")]
@@ -266,7 +266,12 @@ def test_filters_centre_and_zoom_come_from_the_url(client: Client):
         "sector": "health",
         "country": "CH",
     }
-    assert config(response)["view"] == {"lat": 46.0, "lon": 8.95, "zoom": 11}
+    assert config(response)["view"] == {
+        "lat": 46.0,
+        "lon": 8.95,
+        "zoom": 11,
+        "bounds": [6.6, 36.6, 18.6, 47.8],
+    }
     checked = re.findall(r'name="kind" value="(\w+)" checked', html)
     assert checked == ["school", "company", "municipality"]
     # Asked for by the link, so offered even with no member on the map yet.
@@ -277,11 +282,16 @@ def test_filters_centre_and_zoom_come_from_the_url(client: Client):
 
 
 def test_without_parameters_the_map_starts_on_the_default_view(client: Client, settings):
-    settings.MAP_DEFAULT_LAT, settings.MAP_DEFAULT_LON, settings.MAP_DEFAULT_ZOOM = 46.5, 8.0, 6
+    settings.MAP_DEFAULT_BOUNDS = [5.9, 45.8, 10.5, 47.8]
 
     response = client.get("/map/")
 
-    assert config(response)["view"] == {"lat": 46.5, "lon": 8.0, "zoom": 6}
+    assert config(response)["view"] == {
+        "lat": None,
+        "lon": None,
+        "zoom": None,
+        "bounds": [5.9, 45.8, 10.5, 47.8],
+    }
     assert config(response)["filters"] == {"kind": [], "sector": "", "country": ""}
     assert config(response)["feedUrl"] == "/api/v1/map/"
     assert re.findall(r'name="kind" value="(\w+)" checked', response.content.decode()) == [
@@ -306,7 +316,7 @@ def test_bad_parameters_are_named_on_the_page_and_ignored(client: Client):
     assert "There is no sector “nowhere”." in html
     assert "“XX” is not an ISO country code such as IT or CH." in html
     assert config(response)["filters"] == {"kind": [], "sector": "", "country": ""}
-    assert config(response)["view"]["zoom"] == 5
+    assert config(response)["view"]["zoom"] is None
     assert config(response)["lang"] == "en"
 
 
@@ -314,4 +324,4 @@ def test_a_centre_needs_both_coordinates(client: Client):
     response = client.get("/map/?lat=45")
 
     assert "Give both lat and lon for the centre, or neither." in response.content.decode()
-    assert config(response)["view"]["lat"] == 44.2
+    assert config(response)["view"]["lat"] is None

@@ -24,9 +24,8 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import get_script_prefix
 from django.utils import translation
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 from django_countries import countries
@@ -160,25 +159,30 @@ def _selected(options: list[MapFilterOption], value: str, label: str) -> list[Ma
 def _map_text() -> dict[str, Any]:
     """The sentences the script shows, translated here so the page needs no JS catalogue."""
 
-    def forms_of(singular: str, plural: str) -> dict[str, str]:
-        return {"one": ngettext(singular, plural, 1), "other": ngettext(singular, plural, 2)}
+    def forms_of(translate: Callable[[int], str]) -> dict[str, str]:
+        # English and Italian need only "one" and "other" (Intl.PluralRules in the script).
+        return {"one": translate(1), "other": translate(2)}
 
     return {
-        "members": forms_of("{count} member", "{count} members"),
-        "countries": forms_of("{count} country", "{count} countries"),
-        "summary": _g("{members} in {countries}"),
+        "members": forms_of(lambda n: ngettext("{count} member", "{count} members", n)),
+        "countries": forms_of(lambda n: ngettext("{count} country", "{count} countries", n)),
+        "summary": gettext("{members} in {countries}"),
         "cluster": forms_of(
-            "A group of {count} member: zoom in", "A group of {count} members: zoom in"
+            lambda n: ngettext(
+                "A group of {count} member: zoom in", "A group of {count} members: zoom in", n
+            )
         ),
-        "clusterTitle": forms_of("{count} member here", "{count} members here"),
-        "loading": _g("Loading the map…"),
-        "error": _g("The map could not be loaded. Please try again in a moment."),
-        "empty": _g("No member matches these filters in this part of the map."),
-        "noKind": _g("Choose at least one kind of member."),
-        "sectors": _g("Sectors"),
-        "recognitions": _g("Recognitions"),
-        "website": _g("Website"),
-        "listMore": _g("and {count} more: zoom in to see them"),
+        "clusterTitle": forms_of(
+            lambda n: ngettext("{count} member here", "{count} members here", n)
+        ),
+        "loading": gettext("Loading the map…"),
+        "error": gettext("The map could not be loaded. Please try again in a moment."),
+        "empty": gettext("No member matches these filters in this part of the map."),
+        "noKind": gettext("Choose at least one kind of member."),
+        "sectors": gettext("Sectors"),
+        "recognitions": gettext("Recognitions"),
+        "website": gettext("Website"),
+        "listMore": gettext("and {count} more: zoom in to see them"),
     }
 
 
@@ -199,7 +203,6 @@ def _render_map(request: HttpRequest, *, embed: bool) -> HttpResponse:
     kinds = [{"value": value, "label": str(label)} for value, label in MemberKind.choices]
     chosen_kinds = values.get("kind") or []
     centre_given = values.get("lat") is not None and values.get("lon") is not None
-    zoom = values.get("zoom")
     config = {
         "feedUrl": get_script_prefix() + MAP_FEED_PATH,
         "lang": language[:2],
@@ -208,10 +211,12 @@ def _render_map(request: HttpRequest, *, embed: bool) -> HttpResponse:
         "tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION}
         if settings.MAP_TILE_URL
         else None,
+        # The script fits the default box to the window unless the link gives centre and zoom.
         "view": {
-            "lat": values["lat"] if centre_given else settings.MAP_DEFAULT_LAT,
-            "lon": values["lon"] if centre_given else settings.MAP_DEFAULT_LON,
-            "zoom": zoom if zoom is not None else settings.MAP_DEFAULT_ZOOM,
+            "lat": values["lat"] if centre_given else None,
+            "lon": values["lon"] if centre_given else None,
+            "zoom": values.get("zoom"),
+            "bounds": settings.MAP_DEFAULT_BOUNDS,
         },
         "filters": {"kind": chosen_kinds, "sector": sector, "country": country},
         "kinds": kinds,

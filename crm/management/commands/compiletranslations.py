@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import polib
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -15,7 +17,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         compiled = 0
-        for locale_dir in settings.LOCALE_PATHS:
+        # The project's apps may keep their own catalogue in <app>/locale, as Django allows.
+        installed = Path(sys.prefix).resolve()  # the virtualenv may sit inside BASE_DIR
+        app_dirs = [
+            Path(app.path) / "locale"
+            for app in apps.get_app_configs()
+            if Path(app.path).resolve().is_relative_to(settings.BASE_DIR)
+            and not Path(app.path).resolve().is_relative_to(installed)
+        ]
+        for locale_dir in [*settings.LOCALE_PATHS, *app_dirs]:
             for po_path in Path(locale_dir).glob("*/LC_MESSAGES/*.po"):
                 po_file = polib.pofile(str(po_path))
                 po_file.save_as_mofile(str(po_path.with_suffix(".mo")))

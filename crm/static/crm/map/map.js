@@ -90,7 +90,18 @@
     tiles.on("tileerror", function (event) { event.tile.classList.add("kn-tile-missing"); });
     tiles.addTo(map);
   }
-  map.setView([config.view.lat, config.view.lon], config.view.zoom);
+  var view = config.view;
+  var home = L.latLngBounds([view.bounds[1], view.bounds[0]], [view.bounds[3], view.bounds[2]]);
+  var hasCentre = view.lat !== null && view.lon !== null;
+  if (hasCentre && view.zoom !== null) {
+    map.setView([view.lat, view.lon], view.zoom);
+  } else if (hasCentre) {
+    map.setView([view.lat, view.lon], map.getBoundsZoom(home));
+  } else if (view.zoom !== null) {
+    map.setView(home.getCenter(), view.zoom);
+  } else {
+    map.fitBounds(home);
+  }
 
   var layer = L.layerGroup().addTo(map);
   var shown = new Map(); // key -> { marker, feature }
