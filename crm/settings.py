@@ -360,7 +360,7 @@ MAP_EMBED_ALLOWED_ORIGINS = env.list("MAP_EMBED_ALLOWED_ORIGINS", default=[])
 # Without a centre and zoom in the URL, the map opens on this box (Italy and Switzerland).
 try:
     MAP_DEFAULT_BOUNDS = [
-        float(v) for v in env.list("MAP_DEFAULT_BOUNDS", default=["6.6", "36.6", "18.6", "47.8"])
+        float(v) for v in env.list("MAP_DEFAULT_BOUNDS", default=["6.6", "37.8", "18.6", "47.6"])
     ]
 except ValueError as exc:
     raise ImproperlyConfigured(

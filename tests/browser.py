@@ -81,7 +81,7 @@ def browser_missing_reason() -> str | None:
     return None
 
 
-def plain_png(width: int = 256, height: int = 256, rgb: tuple[int, int, int] = (232, 236, 230)):
+def plain_png(width: int = 256, height: int = 256, rgb: tuple[int, int, int] = (226, 234, 238)):
     """A one-colour PNG: what the tile routes answer instead of a real tile server."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:

@@ -77,15 +77,25 @@ def test_map_shows_clusters_members_and_counts_with_no_console_error(
 def test_a_filter_reduces_the_markers_and_goes_into_the_url(live_server, demo_network, page):
     everything = open_map(page, f"{live_server.url}/map/")
 
-    only_schools = feed_after(page, lambda: page.get_by_label("Company").uncheck())
-    only_schools = feed_after(page, lambda: page.get_by_label("Organisation").uncheck())
-    only_schools = feed_after(page, lambda: page.get_by_label("Municipality").uncheck())
-    only_schools = feed_after(page, lambda: page.get_by_label("Ambassador").uncheck())
+    only_schools = feed_after(
+        page, lambda: page.get_by_role("checkbox", name="Company", exact=True).uncheck()
+    )
+    only_schools = feed_after(
+        page, lambda: page.get_by_role("checkbox", name="Organisation", exact=True).uncheck()
+    )
+    only_schools = feed_after(
+        page, lambda: page.get_by_role("checkbox", name="Municipality", exact=True).uncheck()
+    )
+    only_schools = feed_after(
+        page, lambda: page.get_by_role("checkbox", name="Ambassador", exact=True).uncheck()
+    )
     schools = Member.objects.on_map().filter(kind="school").count()
     assert only_schools["total"] == schools < everything["total"]
     assert url_params(page)["kind"] == "school"
 
-    swiss_schools = feed_after(page, lambda: page.get_by_label("Country").select_option("CH"))
+    swiss_schools = feed_after(
+        page, lambda: page.get_by_role("combobox", name="Country").select_option("CH")
+    )
     expected = Member.objects.on_map().filter(kind="school", country="CH").count()
     assert swiss_schools["total"] == expected < schools
     assert url_params(page)["country"] == "CH"
@@ -104,9 +114,9 @@ def test_a_filter_reduces_the_markers_and_goes_into_the_url(live_server, demo_ne
     other = page.context.new_page()
     restored = open_map(other, shared)
     assert restored["total"] == expected
-    assert other.get_by_label("School").is_checked()
-    assert not other.get_by_label("Company").is_checked()
-    assert other.get_by_label("Country").input_value() == "CH"
+    assert other.get_by_role("checkbox", name="School", exact=True).is_checked()
+    assert not other.get_by_role("checkbox", name="Company", exact=True).is_checked()
+    assert other.get_by_role("combobox", name="Country").input_value() == "CH"
     assert url_params(other)["zoom"] == url_params(page)["zoom"]
     assert page.kn_log.errors == []
 

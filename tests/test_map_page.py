@@ -270,7 +270,7 @@ def test_filters_centre_and_zoom_come_from_the_url(client: Client):
         "lat": 46.0,
         "lon": 8.95,
         "zoom": 11,
-        "bounds": [6.6, 36.6, 18.6, 47.8],
+        "bounds": [6.6, 37.8, 18.6, 47.6],
     }
     checked = re.findall(r'name="kind" value="(\w+)" checked', html)
     assert checked == ["school", "company", "municipality"]

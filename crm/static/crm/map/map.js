@@ -100,7 +100,30 @@
   } else if (view.zoom !== null) {
     map.setView(home.getCenter(), view.zoom);
   } else {
-    map.fitBounds(home);
+    map.fitBounds(home, { paddingTopLeft: overlayPadding() });
+  }
+  // A link with filters but no centre (say ?country=CH) opens on what it shows.
+  var fitToFirstAnswer = !hasCentre && view.zoom === null &&
+    (config.filters.kind.length > 0 || !!config.filters.sector || !!config.filters.country);
+
+  function overlayPadding() {
+    // The embed's panel covers the top left of a wide map: keep the view clear of it.
+    var overlay = document.querySelector(".kn-overlay");
+    if (!overlay || mapElement.clientWidth < 600) { return L.point(0, 0); }
+    return L.point(overlay.offsetWidth + 10, 0);
+  }
+
+  function extentOf(features) {
+    var extent = L.latLngBounds([]);
+    features.forEach(function (feature) {
+      var p = feature.properties;
+      if (p.cluster && p.bbox && p.bbox.length === 4) {
+        extent.extend([[p.bbox[1], p.bbox[0]], [p.bbox[3], p.bbox[2]]]);
+      } else {
+        extent.extend(latLngOf(feature));
+      }
+    });
+    return extent;
   }
 
   var layer = L.layerGroup().addTo(map);
@@ -359,6 +382,13 @@
       pending = null;
       setBusy(false);
       show(data.features || [], data);
+      if (fitToFirstAnswer) {
+        fitToFirstAnswer = false;
+        var extent = extentOf(data.features || []);
+        if (extent.isValid()) {
+          map.fitBounds(extent, { maxZoom: 12, padding: [40, 40], paddingTopLeft: overlayPadding() });
+        }
+      }
     }).catch(function (error) {
       if (error.name === "AbortError") { return; }
       pending = null;
