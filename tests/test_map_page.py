@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
 from django.test import Client
 
 from crm.models import Sector
@@ -325,3 +331,53 @@ def test_a_centre_needs_both_coordinates(client: Client):
 
     assert "Give both lat and lon for the centre, or neither." in response.content.decode()
     assert config(response)["view"]["lat"] is None
+
+
+# ---- settings and translations --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("MAP_EMBED_ALLOWED_ORIGINS", "www.kindness.example", "MAP_EMBED_ALLOWED_ORIGINS"),
+        ("MAP_EMBED_ALLOWED_ORIGINS", "https://site.example/map", "MAP_EMBED_ALLOWED_ORIGINS"),
+        ("MAP_TILE_URL", "https://tiles.example/tile.png", "MAP_TILE_URL must contain {z}"),
+        ("MAP_TILE_URL", "ftp://tiles.example/{z}/{x}/{y}.png", "MAP_TILE_URL must be an http"),
+        ("MAP_DEFAULT_BOUNDS", "1,2,3", "MAP_DEFAULT_BOUNDS must be four numbers"),
+        ("MAP_DEFAULT_BOUNDS", "18,37,6,47", "MAP_DEFAULT_BOUNDS must be minLon,minLat"),
+        ("MAP_DEFAULT_BOUNDS", "a,b,c,d", "MAP_DEFAULT_BOUNDS must be four numbers"),
+    ],
+)
+def test_bad_map_settings_stop_start_up_naming_the_variable(variable, value, message):
+    env = {**os.environ, variable: value}
+    result = subprocess.run(
+        [sys.executable, "-c", "import crm.settings"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_compiletranslations_compiles_the_map_catalogue_and_nothing_installed(tmp_path):
+    catalogue = Path(django_settings.BASE_DIR) / "crm" / "locale" / "it" / "LC_MESSAGES"
+    compiled = catalogue / "django.mo"
+    compiled.unlink(missing_ok=True)
+    output = tmp_path / "out.txt"
+
+    with output.open("w") as stream:
+        call_command("compiletranslations", stdout=stream)
+
+    assert compiled.exists()
+    project_catalogues = [
+        *Path(django_settings.BASE_DIR).glob("locale/*/LC_MESSAGES/*.po"),
+        *Path(django_settings.BASE_DIR).glob("*/locale/*/LC_MESSAGES/*.po"),
+    ]
+    assert output.read_text().strip() == (
+        f"Compiled {len(project_catalogues)} translation catalogue(s)."
+    )
