@@ -257,14 +257,15 @@ def test_filter_options_come_from_the_members_on_the_map(client: Client, django_
     ]
 
 
-def test_filters_centre_and_zoom_come_from_the_url(client: Client):
+def test_filters_centre_and_zoom_come_from_the_url(client: Client, django_assert_num_queries):
     on_map(SchoolFactory, country="IT")
     health = Sector.objects.get(slug="health")
 
-    response = client.get(
-        "/map/embed/?kind=school,municipality&kind=company&sector=health&country=ch"
-        "&lat=46.0&lon=8.95&zoom=11"
-    )
+    with django_assert_num_queries(3):  # the sector asked for, then the options
+        response = client.get(
+            "/map/embed/?kind=school,municipality&kind=company&sector=health&country=ch"
+            "&lat=46.0&lon=8.95&zoom=11"
+        )
     html = response.content.decode()
 
     assert config(response)["filters"] == {

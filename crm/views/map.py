@@ -98,11 +98,14 @@ class MapQueryForm(forms.Form):
         )
         super().__init__(data)
 
-    def clean_sector(self) -> str:
+    def clean_sector(self) -> Sector | None:
         slug = self.cleaned_data["sector"]
-        if slug and not Sector.objects.filter(slug=slug).exists():
+        if not slug:
+            return None
+        sector = Sector.objects.filter(slug=slug).first()
+        if sector is None:
             raise forms.ValidationError(_("There is no sector “%(slug)s”."), params={"slug": slug})
-        return slug
+        return sector
 
     def clean_country(self) -> str:
         code = self.cleaned_data["country"].upper()
@@ -197,9 +200,9 @@ def _render_map(request: HttpRequest, *, embed: bool) -> HttpResponse:
     language = translation.get_language() or settings.LANGUAGE_CODE
 
     options = map_filter_options(language=language)
-    sector, country = values.get("sector", ""), values.get("country", "")
-    if sector:
-        sector_label = Sector.objects.get(slug=sector).name_for(language)
+    chosen_sector: Sector | None = values.get("sector")
+    sector = chosen_sector.slug if chosen_sector else ""
+    country = values.get("country", "")
     kinds = [{"value": value, "label": str(label)} for value, label in MemberKind.choices]
     chosen_kinds = values.get("kind") or []
     centre_given = values.get("lat") is not None and values.get("lon") is not None
@@ -233,7 +236,9 @@ def _render_map(request: HttpRequest, *, embed: bool) -> HttpResponse:
         "kinds": [
             {**kind, "checked": not chosen_kinds or kind["value"] in chosen_kinds} for kind in kinds
         ],
-        "sectors": _selected(options.sectors, sector, sector_label if sector else ""),
+        "sectors": _selected(
+            options.sectors, sector, chosen_sector.name_for(language) if chosen_sector else ""
+        ),
         "countries": _selected(
             options.countries, country, str(countries.name(country)) if country else ""
         ),
