@@ -204,6 +204,7 @@ def test_page_in_italian(client: Client, query: str, headers: dict):
     assert '<html lang="it">' in html
     assert "Dove c’è gentilezza" in html  # noqa: RUF001 (Italian apostrophe)
     assert "Tipo di membro" in html
+    assert "<span>Paese</span>" in html
     assert ">Scuola</span>" in html
     assert options(response, "country") == [("", "Tutti i paesi"), ("CH", "Svizzera")]
     assert config(response)["lang"] == "it"
