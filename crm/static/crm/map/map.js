@@ -272,7 +272,14 @@
         count: numbers.format(items.length - LIST_LIMIT)
       })));
     }
+    // Drawing the list again must not take the keyboard away from someone using it.
+    var focused = document.activeElement;
+    var focusedKey = focused && list.contains(focused) ? focused.dataset.key : null;
     list.replaceChildren(fragment);
+    if (focusedKey) {
+      var again = list.querySelector('button[data-key="' + focusedKey + '"]');
+      if (again) { again.focus({ preventScroll: true }); }
+    }
   }
 
   list.addEventListener("click", function (event) {
@@ -284,18 +291,19 @@
       zoomToCluster(entry.feature);
       return;
     }
-    entry.opener = button;
+    openedFromList = button.dataset.key;
     entry.marker.openPopup();
   });
 
-  map.on("popupclose", function (event) {
-    // Give the keyboard back to the list entry that opened the card.
-    shown.forEach(function (entry) {
-      if (entry.marker.getPopup() === event.popup && entry.opener) {
-        entry.opener.focus({ preventScroll: true });
-        entry.opener = null;
-      }
-    });
+  var openedFromList = null;
+
+  map.on("popupclose", function () {
+    // Give the keyboard back to the list entry that opened the card; the list may have
+    // been drawn again meanwhile (the card's pan loads the view), so look it up by key.
+    if (!openedFromList) { return; }
+    var button = list.querySelector('button[data-key="' + openedFromList + '"]');
+    openedFromList = null;
+    if (button) { button.focus({ preventScroll: true }); }
   });
 
   // ---- filters, URL and loading -----------------------------------------
