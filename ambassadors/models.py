@@ -50,6 +50,7 @@ class Ambassador(Member):
     class Meta:
         verbose_name = _("ambassador")
         verbose_name_plural = _("ambassadors")
+        permissions = [("export_ambassador", _("Can export ambassadors"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(term_ends_on__isnull=True)

@@ -6,9 +6,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from api.views.join_requests import JoinRequestViewSet
 from api.views.map import MapFeedView
 
 router = DefaultRouter()
+router.register("join-requests", JoinRequestViewSet, basename="join-request")
 
 v1 = [
     path("map/", MapFeedView.as_view(), name="map-feed"),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, Prefetch
-from django.urls import reverse
+from django.http import JsonResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -19,9 +21,12 @@ from crm.admin_filters import (
     MembershipStatusFilter,
     RegionFilter,
 )
+from crm.gazetteer import gazetteer_places_within
 from crm.geocoding.services import members_geocode_enqueue
 from crm.geocoding.widgets import MemberMapWidget
+from crm.imports.admin import NetworkImportExportMixin
 from crm.models import Agreement, Chapter, Contact, GeocodeStatus, Member, Recognition, Sector
+from crm.resources import AgreementResource, ContactResource
 from crm.services import agreement_renew
 
 
@@ -142,11 +147,16 @@ def _geocode_queued_message(count: int, manual: int) -> str:
     return text
 
 
-class MemberKindAdmin(SimpleHistoryAdmin):
-    """Shared by every kind's admin: columns, filters, inlines and constant-query lists."""
+class MemberKindAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
+    """Shared by every kind's admin: columns, filters, inlines and constant-query lists.
+
+    Each kind names its import/export resource in `resource_classes`.
+    """
 
     form = MemberAdminForm
     actions = ["geocode_selected"]
+    # Django 6 makes https the default scheme of typed web addresses; opt in now (no warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     list_display = ["name", "city", "country", "chapter", "membership_label", "geocode_status"]
     list_filter = [
@@ -252,6 +262,29 @@ class MemberAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_urls(self):
+        landmarks = path(
+            "map-places/",
+            self.admin_site.admin_view(self.map_places_view),
+            name="crm_member_map_places",
+        )
+        return [landmarks, *super().get_urls()]
+
+    def map_places_view(self, request) -> JsonResponse:
+        """Towns inside the visible box, drawn on the admin map when it has no tiles."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            box = {k: float(request.GET[k]) for k in ("south", "west", "north", "east")}
+        except (KeyError, ValueError):
+            return JsonResponse(
+                {"error": _("Give south, west, north and east as numbers.")}, status=400
+            )
+        places = gazetteer_places_within(**box)
+        return JsonResponse(
+            {"places": [[p.latitude, p.longitude, p.name, p.population] for p in places]}
+        )
+
     @admin.display(description=_("name"), ordering="name")
     def name_link(self, obj: Member) -> str:
         return format_html('<a href="{}">{}</a>', obj.get_admin_url(), obj.name)
@@ -266,7 +299,8 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(NetworkImportExportMixin, admin.ModelAdmin):
+    resource_classes = [ContactResource]
     list_display = ["name", "role", "member_link", "email", "phone", "is_primary"]
     list_filter = ["is_primary", "member__kind", "member__chapter"]
     list_select_related = ["member"]
@@ -293,7 +327,8 @@ class RecognitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SimpleHistoryAdmin):
+class AgreementAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
+    resource_classes = [AgreementResource]
     list_display = [
         "reference",
         "member_link",

@@ -10,6 +10,7 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         from crm import signals
+        from crm.geocoding import checks  # noqa: F401  (registers them)
         from crm.geocoding import signals as geocoding_signals  # noqa: F401  (connects receivers)
 
         signals.connect()

@@ -66,7 +66,6 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "simple_history",
-    "import_export",
     "django_tasks",
     "django_tasks_db",
     "crm",
@@ -74,6 +73,9 @@ INSTALLED_APPS = [
     "municipalities",
     "ambassadors",
     "api",
+    # After the project's apps, so that crm's `import` and `export` commands (the
+    # library's, with Kindnet's resources and checks) take the place of the library's.
+    "import_export",
 ]
 
 MIDDLEWARE = [
@@ -328,6 +330,9 @@ if "nominatim" in GEOCODERS:
         min_delay_seconds=GEOCODER_MIN_DELAY_SECONDS,
     )
 
+# The immediate task backend would log two lines per geocoded member; db_worker sets its own.
+LOGGING["loggers"]["django_tasks"] = {"level": "WARNING"}
+
 # The manual-override map in the admin: Leaflet comes from django-leaflet's static files,
 # served by whitenoise like every other static file (finders in development, collectstatic
 # in production). django-leaflet is not an installed app: its admin module needs GeoDjango
@@ -343,6 +348,42 @@ MAP_TILES_URL = env.str("MAP_TILES_URL", default="")
 MAP_TILES_ATTRIBUTION = env.str(
     "MAP_TILES_ATTRIBUTION", default="&copy; OpenStreetMap contributors" if MAP_TILES_URL else ""
 )
+
+# Join requests of municipalities (municipalities app, issue 5).
+# Private files (council resolutions) live here, outside static and media, with no URL:
+# staff download them through an authenticated view only.
+PRIVATE_ROOT = env.path("PRIVATE_ROOT", default=VAR_DIR / "private")
+# Absolute address of this site, for links in e-mails sent outside a request.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+_RATE_PATTERN = r"^\d+/(s|m|h|d|second|minute|hour|day)$"
+
+
+def _join_setting_int(name: str, default: int, minimum: int) -> int:
+    try:
+        value = env.int(name, default=default)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number.") from exc
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+def _join_setting_rate(name: str, default: str) -> str:
+    import re
+
+    value = env.str(name, default=default).strip()
+    if not re.match(_RATE_PATTERN, value):
+        raise ImproperlyConfigured(
+            f"{name} must look like '5/hour' (a count, then second, minute, hour or day), "
+            f"not {value!r}."
+        )
+    return value
+
+
+JOIN_REQUEST_MAX_UPLOAD_MB = _join_setting_int("JOIN_REQUEST_MAX_UPLOAD_MB", 10, 1)
+JOIN_REQUEST_RATE = _join_setting_rate("JOIN_REQUEST_RATE", "5/hour")
+JOIN_REQUEST_MIN_FILL_SECONDS = _join_setting_int("JOIN_REQUEST_MIN_FILL_SECONDS", 3, 0)
+JOIN_SEARCH_RATE = _join_setting_rate("JOIN_SEARCH_RATE", "60/minute")
 
 # ---- Public member map (/map/ and /map/embed/) ----
 # The page uses the same Leaflet files (above). django-csp writes the Content-Security-Policy

@@ -15,6 +15,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    # Join requests of municipalities: public form, search, staff download (issue 5).
+    path("", include("municipalities.urls")),
 ]
 
 # The public member map and its embeddable widget.

@@ -359,6 +359,7 @@ class Contact(models.Model):
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        permissions = [("export_contact", _("Can export contacts"))]
         ordering = ["-is_primary", "name"]
         constraints = [
             models.UniqueConstraint(

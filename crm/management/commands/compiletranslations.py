@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import polib
@@ -17,13 +16,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         compiled = 0
-        # The project's apps may keep their own catalogue in <app>/locale, as Django allows.
-        installed = Path(sys.prefix).resolve()  # the virtualenv may sit inside BASE_DIR
+        # The project's apps may keep their own catalogue in <app>/locale (Django finds it).
         app_dirs = [
             Path(app.path) / "locale"
             for app in apps.get_app_configs()
-            if Path(app.path).resolve().is_relative_to(settings.BASE_DIR)
-            and not Path(app.path).resolve().is_relative_to(installed)
+            if Path(app.path).parent == Path(settings.BASE_DIR)
         ]
         for locale_dir in [*settings.LOCALE_PATHS, *app_dirs]:
             for po_path in Path(locale_dir).glob("*/LC_MESSAGES/*.po"):
