@@ -9,4 +9,8 @@ class CrmConfig(AppConfig):
     verbose_name = _("Network")
 
     def ready(self) -> None:
-        from crm.geocoding import checks, signals  # noqa: F401  (registers them)
+        from crm import signals
+        from crm.geocoding import checks  # noqa: F401  (registers them)
+        from crm.geocoding import signals as geocoding_signals  # noqa: F401  (connects receivers)
+
+        signals.connect()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import time
 from calendar import monthrange
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Length
@@ -13,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Agreement
+from crm.selectors import MAP_FEED_VERSION_KEY
 
 
 def agreement_next_reference(*, year: int) -> str:
@@ -111,3 +114,14 @@ def agreements_auto_renew(
     if dry_run:
         return [(agreement, None) for agreement in due]
     return [(agreement, agreement_renew(agreement=agreement)) for agreement in due]
+
+
+def map_feed_invalidate() -> None:
+    """Make every cached answer of the public map feed stale (they are keyed by this version).
+
+    Called by signals when a member, agreement, recognition or sector changes; bulk
+    writes that bypass signals (imports, `members_bulk_create`) call it themselves.
+    """
+    # Never go backwards, even if two workers' clocks disagree slightly.
+    previous = cache.get(MAP_FEED_VERSION_KEY) or 0.0
+    cache.set(MAP_FEED_VERSION_KEY, max(time.time(), float(previous) + 0.001), timeout=None)

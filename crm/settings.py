@@ -257,6 +257,77 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# REST API and the public map feed (issue 4).
+INSTALLED_APPS += [
+    "rest_framework",
+    "rest_framework.authtoken",
+    "corsheaders",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+]
+# CORS headers must be added before CommonMiddleware can answer (redirects, 404s).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+    "corsheaders.middleware.CorsMiddleware",
+)
+# The website's origins, e.g. https://www.kindness.example; only the public
+# endpoints (map feed and schema) answer cross-origin requests.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/(v1/map/|schema/)"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified"]
+
+# Public map feed: browsers and proxies may keep it MAP_MAX_AGE seconds; the
+# server keeps each answer MAP_CACHE_TIMEOUT seconds or until the network changes.
+MAP_MAX_AGE = env.int("MAP_MAX_AGE", default=300)
+MAP_CACHE_TIMEOUT = env.int("MAP_CACHE_TIMEOUT", default=3600)
+# From this zoom on the feed returns every point on its own, never clusters.
+MAP_CLUSTER_MAX_ZOOM = env.int("MAP_CLUSTER_MAX_ZOOM", default=17)
+MAP_THROTTLE_RATE = env.str("MAP_THROTTLE_RATE", default="600/minute")
+if not MAP_THROTTLE_RATE.partition("/")[0].isdigit() or MAP_THROTTLE_RATE.partition("/")[2][
+    :1
+] not in {"s", "m", "h", "d"}:
+    raise ImproperlyConfigured(
+        f"MAP_THROTTLE_RATE must look like 600/minute or 10/second, not {MAP_THROTTLE_RATE!r}."
+    )
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=200)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first, so an anonymous call is told how to authenticate (401).
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ModelPermissions"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.filters.StrictSearchFilter",
+        "api.filters.StrictOrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Throttles count in the configured cache (CACHE_URL), shared by every worker on Redis.
+    "DEFAULT_THROTTLE_RATES": {"map": MAP_THROTTLE_RATE},
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kindnet API",
+    "DESCRIPTION": (
+        "Staff API of the Kindnet network (token or session authentication, Django model "
+        "permissions) and the public GeoJSON member map."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
+}
+
 # --- Geocoding (issue 3) -------------------------------------------------------------
 # GEOCODERS is a chain tried in order; the default `offline` needs no network at all.
 GEOCODER_NAMES = ("nominatim", "offline")
@@ -349,3 +420,56 @@ JOIN_REQUEST_MAX_UPLOAD_MB = _join_setting_int("JOIN_REQUEST_MAX_UPLOAD_MB", 10,
 JOIN_REQUEST_RATE = _join_setting_rate("JOIN_REQUEST_RATE", "5/hour")
 JOIN_REQUEST_MIN_FILL_SECONDS = _join_setting_int("JOIN_REQUEST_MIN_FILL_SECONDS", 3, 0)
 JOIN_SEARCH_RATE = _join_setting_rate("JOIN_SEARCH_RATE", "60/minute")
+
+# ---- Public member map (/map/ and /map/embed/) ----
+# The page uses the same Leaflet files (above). django-csp writes the Content-Security-Policy
+# that the map views ask for; no other page gets one from it.
+MIDDLEWARE += ["csp.middleware.CSPMiddleware"]
+# Every page refuses to be framed; only /map/embed/ lifts it, for MAP_EMBED_ALLOWED_ORIGINS.
+X_FRAME_OPTIONS = "DENY"
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str(
+    "MAP_TILE_ATTRIBUTION",
+    default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+    "contributors",
+)
+MAP_EMBED_ALLOWED_ORIGINS = env.list("MAP_EMBED_ALLOWED_ORIGINS", default=[])
+# Without a centre and zoom in the URL, the map opens on this box (Italy and Switzerland).
+try:
+    MAP_DEFAULT_BOUNDS = [
+        float(v) for v in env.list("MAP_DEFAULT_BOUNDS", default=["6.6", "37.8", "18.6", "47.6"])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "MAP_DEFAULT_BOUNDS must be four numbers: minLon,minLat,maxLon,maxLat."
+    ) from exc
+
+
+def _map_settings_check() -> None:
+    """Fail at start-up, naming the variable, rather than serve a broken map."""
+    from urllib.parse import urlsplit
+
+    if MAP_TILE_URL:
+        parts = urlsplit(MAP_TILE_URL)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ImproperlyConfigured("MAP_TILE_URL must be an http(s) URL, or empty for none.")
+        if not all(p in MAP_TILE_URL for p in ("{z}", "{x}", "{y}")):
+            raise ImproperlyConfigured("MAP_TILE_URL must contain {z}, {x} and {y}.")
+    for origin in MAP_EMBED_ALLOWED_ORIGINS:
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path.strip("/"):
+            raise ImproperlyConfigured(
+                f"MAP_EMBED_ALLOWED_ORIGINS: {origin!r} is not an origin such as "
+                "https://www.example.org (scheme and host, no path)."
+            )
+    if len(MAP_DEFAULT_BOUNDS) != 4:
+        raise ImproperlyConfigured("MAP_DEFAULT_BOUNDS must be four numbers: minLon,minLat,…")
+    min_lon, min_lat, max_lon, max_lat = MAP_DEFAULT_BOUNDS
+    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+        raise ImproperlyConfigured(
+            "MAP_DEFAULT_BOUNDS must be minLon,minLat,maxLon,maxLat with -180 <= minLon < maxLon "
+            "<= 180 and -90 <= minLat < maxLat <= 90."
+        )
+
+
+_map_settings_check()

@@ -12,6 +12,9 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
+# Browser fixtures (headless Chromium through Playwright): browser, page, demo_network, …
+pytest_plugins = ["tests.browser"]
+
 NETWORK_APPS = ["crm", "partners", "municipalities", "ambassadors"]
 
 
@@ -69,6 +72,16 @@ def staff_client(chapter_staff) -> Client:
 @pytest.fixture
 def superuser_client(superuser) -> Client:
     return _client_for(superuser)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: no map feed or throttle count from another test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 # --- Geocoding (issue 3) ---------------------------------------------------------------
