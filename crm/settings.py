@@ -372,18 +372,14 @@ LOGGING["loggers"]["django_tasks"] = {"level": "WARNING"}
 # The manual-override map in the admin: Leaflet comes from django-leaflet's static files,
 # served by whitenoise like every other static file (finders in development, collectstatic
 # in production). django-leaflet is not an installed app: its admin module needs GeoDjango
-# and GDAL, which Kindnet does not use; only its static directory is. No background tiles
-# by default, so no page loads anything from outside; MAP_TILES_URL names a tile server.
+# and GDAL, which Kindnet does not use; only its static directory is. The admin map and
+# the public map share one tile server (MAP_TILE_URL, below).
 _leaflet_spec = importlib.util.find_spec("leaflet")
 if _leaflet_spec is None or not _leaflet_spec.submodule_search_locations:
     raise ImproperlyConfigured("django-leaflet is not installed: run `make setup`.")
 STATICFILES_DIRS = [
     ("leaflet", Path(_leaflet_spec.submodule_search_locations[0]) / "static" / "leaflet")
 ]
-MAP_TILES_URL = env.str("MAP_TILES_URL", default="")
-MAP_TILES_ATTRIBUTION = env.str(
-    "MAP_TILES_ATTRIBUTION", default="&copy; OpenStreetMap contributors" if MAP_TILES_URL else ""
-)
 
 # Join requests of municipalities (municipalities app, issue 5).
 # Private files (council resolutions) live here, outside static and media, with no URL:

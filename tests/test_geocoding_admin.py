@@ -81,7 +81,8 @@ def _change_form_data(response) -> dict:
     return data
 
 
-def test_change_form_shows_the_map_with_leaflet_served_locally(superuser_client):
+def test_change_form_shows_the_map_with_leaflet_served_locally(superuser_client, settings):
+    settings.MAP_TILE_URL = ""
     school = SchoolFactory(latitude=41.9, longitude=12.5, geocode_status=GeocodeStatus.OK)
     response = superuser_client.get(f"/admin/partners/school/{school.pk}/change/")
     html = response.content.decode()
@@ -89,7 +90,7 @@ def test_change_form_shows_the_map_with_leaflet_served_locally(superuser_client)
     assert '<script src="/static/leaflet/leaflet.js">' in html
     assert 'href="/static/leaflet/leaflet.css"' in html
     assert "unpkg" not in html and "cdn" not in html.lower()
-    assert 'data-tiles=""' in html  # no tile server unless MAP_TILES_URL names one
+    assert 'data-tiles=""' in html  # MAP_TILE_URL empty: no tile server at all
     for path, marker in [
         ("/static/leaflet/leaflet.js", b"Leaflet"),
         ("/static/leaflet/images/marker-icon.png", b"PNG"),

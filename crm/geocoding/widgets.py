@@ -14,7 +14,8 @@ class MemberMapWidget(forms.Widget):
 
     Dragging the marker (or clicking the map) writes the coordinates into the form and
     sets the status to "Set by hand"; nothing is loaded from outside the application.
-    Without a tile server (MAP_TILES_URL) the map shows the gazetteer's towns as landmarks.
+    Tiles come from MAP_TILE_URL, like the public map's; with none configured (or none
+    reachable) the gazetteer's towns in view are drawn as landmarks.
     """
 
     def __init__(self, attrs=None, *, center: tuple[float, float] = (43.0, 10.5)) -> None:
@@ -34,8 +35,8 @@ class MemberMapWidget(forms.Widget):
             (attrs or {}).get("id", f"id_{name}"),
             self.center[0],
             self.center[1],
-            settings.MAP_TILES_URL,
-            settings.MAP_TILES_ATTRIBUTION,
+            settings.MAP_TILE_URL,
+            settings.MAP_TILE_ATTRIBUTION,
             reverse("admin:crm_member_map_places"),
             _("Map: drag the marker to set the coordinates by hand"),
         )
