@@ -23,7 +23,9 @@ setup: $(STAMP)
 data: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_gazetteer --if-empty
+	$(BIN)/python manage.py load_municipalities --if-empty
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py geocode --pending --no-progress
 	$(BIN)/python manage.py ensure_admin
 
 run: data

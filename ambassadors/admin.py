@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from ambassadors.models import Ambassador
+from ambassadors.resources import AmbassadorResource
 from crm.admin import MemberKindAdmin
 
 
 @admin.register(Ambassador)
 class AmbassadorAdmin(MemberKindAdmin):
+    resource_classes = [AmbassadorResource]
     list_display = [
         "name",
         "status",

@@ -50,6 +50,7 @@ class Ambassador(Member):
     class Meta:
         verbose_name = _("ambassador")
         verbose_name_plural = _("ambassadors")
+        permissions = [("export_ambassador", _("Can export ambassadors"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(term_ends_on__isnull=True)
@@ -73,7 +74,8 @@ class Ambassador(Member):
             raise ValidationError({"sponsor": _("An ambassador cannot sponsor themselves.")})
 
     def normalize(self) -> None:
-        self.name = f"{self.first_name} {self.last_name}".strip()
+        self.first_name, self.last_name = self.first_name.strip(), self.last_name.strip()
+        self.name = " ".join(part for part in (self.first_name, self.last_name) if part)
         super().normalize()
         self.email = self.email.lower()
         if self.map_consent and self.map_consent_at is None:

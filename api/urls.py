@@ -8,6 +8,7 @@ from rest_framework import routers
 from rest_framework.permissions import IsAuthenticated
 
 from api.views.agreements import AgreementViewSet
+from api.views.join_requests import JoinRequestViewSet
 from api.views.map import MapFeedView
 from api.views.members import (
     AmbassadorViewSet,
@@ -42,6 +43,7 @@ router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("recognitions", RecognitionViewSet, basename="recognition")
 router.register("chapters", ChapterViewSet, basename="chapter")
 router.register("sectors", SectorViewSet, basename="sector")
+router.register("join-requests", JoinRequestViewSet, basename="join-request")
 
 v1 = [
     path("map/", MapFeedView.as_view(), name="map-feed"),

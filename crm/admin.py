@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import models
 from django.db.models import Count, Prefetch
-from django.urls import reverse
+from django.forms.models import BaseInlineFormSet
+from django.http import JsonResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -16,12 +20,16 @@ from crm.admin_filters import (
     AgreementExpiringFilter,
     AgreementOwnExpiringFilter,
     AgreementStatusFilter,
+    CountryFilter,
     MembershipStatusFilter,
     RegionFilter,
 )
+from crm.gazetteer import gazetteer_places_within
 from crm.geocoding.services import members_geocode_enqueue
 from crm.geocoding.widgets import MemberMapWidget
+from crm.imports.admin import NetworkImportExportMixin
 from crm.models import Agreement, Chapter, Contact, GeocodeStatus, Member, Recognition, Sector
+from crm.resources import AgreementResource, ContactResource
 from crm.services import agreement_renew
 
 
@@ -52,8 +60,23 @@ class SectorAdmin(admin.ModelAdmin):
         return obj.member_count
 
 
+class ContactInlineFormSet(BaseInlineFormSet):
+    """The database allows one primary contact per member; say so before it refuses."""
+
+    def clean(self) -> None:
+        super().clean()
+        primaries = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("is_primary") and not form.cleaned_data.get("DELETE")
+        ]
+        if len(primaries) > 1:
+            raise ValidationError(_("Mark only one contact as the primary contact."))
+
+
 class ContactInline(admin.TabularInline):
     model = Contact
+    formset = ContactInlineFormSet
     extra = 0
     fields = ["name", "role", "email", "phone", "is_primary"]
 
@@ -111,6 +134,8 @@ GEOCODING_FIELDSET = (
 )
 CONTACT_FIELDSET = (_("Contact"), {"fields": ["email", "phone", "website"]})
 PUBLIC_FIELDSET = (_("Profile"), {"fields": ["description", "notes"]})
+# "kindness.org" means https://kindness.org (Django 6's default; avoids its deprecation warning).
+URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 
 
 class MemberAdminForm(forms.ModelForm):
@@ -142,11 +167,16 @@ def _geocode_queued_message(count: int, manual: int) -> str:
     return text
 
 
-class MemberKindAdmin(SimpleHistoryAdmin):
-    """Shared by every kind's admin: columns, filters, inlines and constant-query lists."""
+class MemberKindAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
+    """Shared by every kind's admin: columns, filters, inlines and constant-query lists.
+
+    Each kind names its import/export resource in `resource_classes`.
+    """
 
     form = MemberAdminForm
     actions = ["geocode_selected"]
+    # Django 6 makes https the default scheme of typed web addresses; opt in now (no warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     list_display = ["name", "city", "country", "chapter", "membership_label", "geocode_status"]
     list_filter = [
@@ -154,7 +184,7 @@ class MemberKindAdmin(SimpleHistoryAdmin):
         AgreementExpiringFilter,
         "chapter",
         "sectors",
-        "country",
+        CountryFilter,
         RegionFilter,
         "geocode_status",
     ]
@@ -172,6 +202,7 @@ class MemberKindAdmin(SimpleHistoryAdmin):
         "updated_at",
     ]
     list_per_page = 50
+    formfield_overrides = URL_FIELD_OVERRIDES
     kind_fieldsets: list = []
 
     def get_queryset(self, request):
@@ -227,6 +258,7 @@ class MemberAdmin(admin.ModelAdmin):
     search_fields = ["name", "city", "email"]
     date_hierarchy = "created_at"
     list_per_page = 50
+    formfield_overrides = URL_FIELD_OVERRIDES
     actions = ["geocode_selected"]
 
     def has_geocode_permission(self, request) -> bool:
@@ -252,6 +284,29 @@ class MemberAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_urls(self):
+        landmarks = path(
+            "map-places/",
+            self.admin_site.admin_view(self.map_places_view),
+            name="crm_member_map_places",
+        )
+        return [landmarks, *super().get_urls()]
+
+    def map_places_view(self, request) -> JsonResponse:
+        """Towns inside the visible box, drawn on the admin map when it has no tiles."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            box = {k: float(request.GET[k]) for k in ("south", "west", "north", "east")}
+        except (KeyError, ValueError):
+            return JsonResponse(
+                {"error": _("Give south, west, north and east as numbers.")}, status=400
+            )
+        places = gazetteer_places_within(**box)
+        return JsonResponse(
+            {"places": [[p.latitude, p.longitude, p.name, p.population] for p in places]}
+        )
+
     @admin.display(description=_("name"), ordering="name")
     def name_link(self, obj: Member) -> str:
         return format_html('<a href="{}">{}</a>', obj.get_admin_url(), obj.name)
@@ -266,7 +321,8 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(NetworkImportExportMixin, admin.ModelAdmin):
+    resource_classes = [ContactResource]
     list_display = ["name", "role", "member_link", "email", "phone", "is_primary"]
     list_filter = ["is_primary", "member__kind", "member__chapter"]
     list_select_related = ["member"]
@@ -292,8 +348,28 @@ class RecognitionAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', obj.member.get_admin_url(), obj.member)
 
 
+class AgreementAdminForm(forms.ModelForm):
+    """Refuses a "PDF" that is not one before anything is written to the media folder."""
+
+    MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+    def clean_document(self):
+        document = self.cleaned_data.get("document")
+        # A new upload; an unchanged document is the stored FieldFile and was checked before.
+        if isinstance(document, UploadedFile):
+            if document.size > self.MAX_DOCUMENT_BYTES:
+                raise ValidationError(_("The document is larger than 20 MB."))
+            head = document.read(5)
+            document.seek(0)
+            if head != b"%PDF-":
+                raise ValidationError(_("The document is not a PDF file."))
+        return document
+
+
 @admin.register(Agreement)
-class AgreementAdmin(SimpleHistoryAdmin):
+class AgreementAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
+    resource_classes = [AgreementResource]
+    form = AgreementAdminForm
     list_display = [
         "reference",
         "member_link",

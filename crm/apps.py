@@ -9,7 +9,8 @@ class CrmConfig(AppConfig):
     verbose_name = _("Network")
 
     def ready(self) -> None:
-        from crm import signals as map_signals
-        from crm.geocoding import signals  # noqa: F401  (connects the save receiver)
+        from crm import signals
+        from crm.geocoding import checks  # noqa: F401  (registers them)
+        from crm.geocoding import signals as geocoding_signals  # noqa: F401  (connects receivers)
 
-        map_signals.connect()
+        signals.connect()

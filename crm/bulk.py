@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.utils import timezone
 
-from crm.models import Member
+from crm.models import Chapter, Member
 
 
 @transaction.atomic
@@ -28,10 +28,14 @@ def members_bulk_create(members: Sequence[Member], *, batch_size: int = 2000) ->
     if any(type(member) is not model for member in members):
         raise TypeError("members_bulk_create takes members of a single kind at a time.")
     now = timezone.now()
+    # save() takes the chapter from the country; one query does it for the whole batch.
+    chapters = dict(Chapter.objects.values_list("country", "pk"))
     parents = []
     for member in members:
         member.normalize()
         member.kind = model.KIND or member.kind
+        if member.chapter_id is None:
+            member.chapter_id = chapters.get(str(member.country))
         member.created_at = member.created_at or now
         member.updated_at = now
         parents.append(
@@ -50,5 +54,8 @@ def members_bulk_create(members: Sequence[Member], *, batch_size: int = 2000) ->
 def _insert_child_rows(model: type[models.Model], rows: Sequence[Member], *, batch_size: int):
     fields = list(model._meta.local_concrete_fields)
     manager = model._base_manager
+    # Stay under the database's limit of query parameters (SQLite's is the lowest).
+    connection = connections[manager.db]
+    batch_size = max(1, min(batch_size, connection.ops.bulk_batch_size(fields, rows)))
     for start in range(0, len(rows), batch_size):
         manager._insert(rows[start : start + batch_size], fields=fields, raw=True)

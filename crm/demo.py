@@ -159,8 +159,11 @@ def _street(rng: random.Random, place: Place) -> str:
 
 def _vat(rng: random.Random, place: Place, index: int) -> str:
     if place.country == "CH":
-        digits = f"{10_000_000 + index * 7919:08d}"[:8]
-        return f"CHE{digits}{uid.calc_check_digit(digits)}"
+        # Some 8-digit bodies have no valid check digit ("10"); take the next one that has.
+        base = 10_000_000 + index * 7919
+        while (check := uid.calc_check_digit(f"{base:08d}")) == "10":
+            base += 1
+        return f"CHE{base:08d}{check}"
     body = f"{1_000_000 + index * 7919:07d}"[:7] + "058"
     return f"IT{body}{luhn.calc_check_digit(body)}"
 
@@ -276,7 +279,8 @@ class DemoLoader:
             role=role,
             is_primary=True,
             email=f"{first}.{last}@example.org".lower(),
-            phone=f"+39 06 {self.rng.randint(1000000, 9999999)}",
+            phone=f"{'+41 91' if member.country == 'CH' else '+39 06'} "
+            f"{self.rng.randint(1000000, 9999999)}",
         )
 
     def _school(self, i: int) -> None:

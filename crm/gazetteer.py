@@ -86,3 +86,14 @@ def gazetteer_lookup(*, name: str, country: str, admin1_code: str = "") -> Gazet
     if admin1_code:
         places = places.filter(admin1_code=admin1_code)
     return places.order_by("-population", "geonameid").first()
+
+
+def gazetteer_places_within(
+    *, south: float, west: float, north: float, east: float, limit: int = 60
+) -> list[GazetteerPlace]:
+    """The most populous places inside a box: the landmarks of the offline admin map."""
+    return list(
+        GazetteerPlace.objects.filter(
+            latitude__range=(south, north), longitude__range=(west, east)
+        ).order_by("-population", "geonameid")[:limit]
+    )

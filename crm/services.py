@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime
 import time
+from calendar import monthrange
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Agreement, AgreementStatus
+from crm.models import Agreement
 from crm.selectors import MAP_FEED_VERSION_KEY
 
 
@@ -23,9 +25,10 @@ def agreement_next_reference(*, year: int) -> str:
     staff members ends in an IntegrityError rather than in two equal references.
     """
     prefix = f"{settings.AGREEMENT_REFERENCE_PREFIX}-{year}-"
+    # Longest first, so that 10000 comes after 9999 (a plain text order would not).
     last = (
         Agreement.objects.filter(reference__startswith=prefix)
-        .order_by("-reference")
+        .order_by(Length("reference").desc(), "-reference")
         .values_list("reference", flat=True)
         .first()
     )
@@ -37,20 +40,29 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     """`day` moved by `months`, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
-    for last_day in (31, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, last_day))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))
+
+
+def period_end(*, starts_on: datetime.date, months: int) -> datetime.date:
+    """The last day of a period of `months` that begins on `starts_on`.
+
+    The day before the same day `months` later (1 Jan -> 31 Dec); when that day does
+    not exist the period runs to the end of the month, so a month from 31 January
+    ends on 28 (29) February and the next period starts on 1 March.
+    """
+    month_index = starts_on.month - 1 + months
+    year, month = starts_on.year + month_index // 12, month_index % 12 + 1
+    if starts_on.day > monthrange(year, month)[1]:
+        return datetime.date(year, month, monthrange(year, month)[1])
+    return add_months(starts_on, months) - datetime.timedelta(days=1)
 
 
 @transaction.atomic
 def agreement_renew(*, agreement: Agreement, signed_on: datetime.date | None = None) -> Agreement:
     """Create the successor of `agreement`, starting the day after it ends.
 
-    Idempotent: an agreement already renewed returns its successor. Open-ended and
-    terminated agreements cannot be renewed.
+    Idempotent: an agreement already renewed returns its successor. Open-ended, draft
+    and terminated (or due to be terminated) agreements cannot be renewed.
     """
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     successor = Agreement.objects.filter(renews=agreement).first()
@@ -60,10 +72,14 @@ def agreement_renew(*, agreement: Agreement, signed_on: datetime.date | None = N
         raise ValidationError(
             _("%(ref)s is open-ended: there is nothing to renew.") % {"ref": agreement.reference}
         )
-    if agreement.status_on() in (AgreementStatus.TERMINATED, AgreementStatus.DRAFT):
+    if agreement.terminated_on is not None:
         raise ValidationError(
-            _("%(ref)s is %(status)s and cannot be renewed.")
-            % {"ref": agreement.reference, "status": agreement.get_status_display().lower()}
+            _("%(ref)s is terminated and cannot be renewed.") % {"ref": agreement.reference}
+        )
+    if agreement.signed_on is None:
+        raise ValidationError(
+            _("%(ref)s is a draft (not signed) and cannot be renewed.")
+            % {"ref": agreement.reference}
         )
     starts_on = agreement.ends_on + datetime.timedelta(days=1)
     successor = Agreement(
@@ -71,7 +87,7 @@ def agreement_renew(*, agreement: Agreement, signed_on: datetime.date | None = N
         type=agreement.type,
         signed_on=signed_on or min(timezone.localdate(), starts_on),
         starts_on=starts_on,
-        ends_on=add_months(starts_on, agreement.renewal_months) - datetime.timedelta(days=1),
+        ends_on=period_end(starts_on=starts_on, months=agreement.renewal_months),
         auto_renew=agreement.auto_renew,
         renewal_months=agreement.renewal_months,
         signatories=agreement.signatories,
@@ -80,6 +96,24 @@ def agreement_renew(*, agreement: Agreement, signed_on: datetime.date | None = N
     successor.full_clean(exclude=["reference", "document"])
     successor.save()
     return successor
+
+
+def agreements_auto_renew(
+    *, days: int, day: datetime.date | None = None, dry_run: bool = False
+) -> list[tuple[Agreement, Agreement | None]]:
+    """Renew every auto-renewing agreement in force on `day` that ends within `days` days.
+
+    Returns (agreement, successor) pairs; the successor is None on a dry run. Agreements
+    renewed already, terminated or open-ended are not due, so running twice adds nothing.
+    """
+    due = list(
+        Agreement.objects.due_for_renewal(days, day)
+        .select_related("member")
+        .order_by("ends_on", "reference")
+    )
+    if dry_run:
+        return [(agreement, None) for agreement in due]
+    return [(agreement, agreement_renew(agreement=agreement)) for agreement in due]
 
 
 def map_feed_invalidate() -> None:

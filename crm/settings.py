@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import secrets
+import warnings
 from pathlib import Path
 
 import environ
@@ -29,10 +30,31 @@ if KINDNET_ENV not in {"development", "production"}:
     )
 PRODUCTION = KINDNET_ENV == "production"
 
-try:
-    DEBUG = env.bool("DEBUG", default=False)
-except ValueError as exc:  # pragma: no cover - message only
-    raise ImproperlyConfigured("DEBUG must be a boolean such as 1, 0, true or false.") from exc
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    """A boolean variable; anything but the usual spellings stops start-up (no silent False)."""
+    raw = env.str(name, default="1" if default else "0").strip().lower()
+    if raw not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(f"{name} must be a boolean such as 1, 0, true or false.")
+    return raw in _TRUE
+
+
+def env_int(name: str, *, default: int, minimum: int = 0) -> int:
+    """A whole number variable, at least `minimum`; a bad value names the variable."""
+    raw = env.str(name, default=str(default)).strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+DEBUG = env_bool("DEBUG", default=False)
 
 
 def _development_secret_key() -> str:
@@ -67,7 +89,6 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "simple_history",
-    "import_export",
     "django_tasks",
     "django_tasks_db",
     "crm",
@@ -75,6 +96,9 @@ INSTALLED_APPS = [
     "municipalities",
     "ambassadors",
     "api",
+    # After the project's apps, so that crm's `import` and `export` commands (the
+    # library's, with Kindnet's resources and checks) take the place of the library's.
+    "import_export",
 ]
 
 MIDDLEWARE = [
@@ -111,21 +135,31 @@ TEMPLATES = [
 ]
 
 # Database: SQLite file by default, DATABASE_URL=postgres://… for PostgreSQL.
+_DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+_DATABASE_ENGINES = {"django.db.backends.sqlite3", "django.db.backends.postgresql"}
 try:
-    DATABASES = {
-        "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-    }
-except (ImproperlyConfigured, KeyError, ValueError) as exc:
+    with warnings.catch_warnings():
+        # django-environ only warns on an unknown scheme; the check below refuses it.
+        warnings.simplefilter("ignore")
+        DATABASES = {"default": environ.Env.db_url_config(_DATABASE_URL)}
+except (ImproperlyConfigured, KeyError, ValueError):
+    DATABASES = {"default": {}}
+if DATABASES["default"].get("ENGINE") not in _DATABASE_ENGINES or not DATABASES["default"].get(
+    "NAME"
+):
+    # Only the scheme is shown: the URL may hold a password.
     raise ImproperlyConfigured(
-        f"DATABASE_URL is not a valid database URL (postgres://… or sqlite:///…): {exc}"
-    ) from exc
+        "DATABASE_URL must be a PostgreSQL or SQLite URL with a database name "
+        "(postgres://user@host:5432/name or sqlite:///path/to/file.sqlite3), "
+        f"not one starting with {_DATABASE_URL.split(':', 1)[0]!r}."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets `make run` read while a task writes; a timeout instead of "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
 elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -184,7 +218,7 @@ LOGIN_URL = "admin:login"
 
 # The domain.
 AGREEMENT_REFERENCE_PREFIX = env.str("AGREEMENT_REFERENCE_PREFIX", default="IKM")
-AGREEMENT_EXPIRING_DAYS = env.int("AGREEMENT_EXPIRING_DAYS", default=60)
+AGREEMENT_EXPIRING_DAYS = env_int("AGREEMENT_EXPIRING_DAYS", default=60, minimum=1)
 # Countries whose places the offline gazetteer loads besides the chapters' own.
 GAZETTEER_COUNTRIES = env.list("GAZETTEER_COUNTRIES", default=["IT", "CH"])
 
@@ -204,12 +238,16 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["defau
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Joining the browsers' preload list binds every subdomain for good: the domain's
+        # owner opts in with SECURE_HSTS_PRELOAD=1, so `check --deploy` need not nag.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {
@@ -219,60 +257,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
-
-# --- Geocoding (issue 3) -------------------------------------------------------------
-# GEOCODERS is a chain tried in order; the default `offline` needs no network at all.
-GEOCODER_NAMES = ("nominatim", "offline")
-GEOCODERS = [name.strip().lower() for name in env.list("GEOCODERS", default=["offline"])]
-if not GEOCODERS or any(name not in GEOCODER_NAMES for name in GEOCODERS):
-    raise ImproperlyConfigured(
-        f"GEOCODERS must be a comma-separated list of {', '.join(GEOCODER_NAMES)}, "
-        f"not {','.join(GEOCODERS)!r}."
-    )
-NOMINATIM_URL = env.str("NOMINATIM_URL", default="https://nominatim.openstreetmap.org")
-GEOCODER_USER_AGENT = env.str("GEOCODER_USER_AGENT", default="")
-
-
-def _env_number(name: str, default: float, *, minimum: float, cast=float) -> float:
-    try:
-        value = cast(env.str(name, default=str(default)))
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number, e.g. {default}.") from exc
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
-    return value
-
-
-GEOCODER_TIMEOUT = _env_number("GEOCODER_TIMEOUT", 5.0, minimum=0.1)
-GEOCODER_MIN_DELAY_SECONDS = _env_number("GEOCODER_MIN_DELAY_SECONDS", 1.0, minimum=0.0)
-GEOCODER_MAX_ATTEMPTS = int(_env_number("GEOCODER_MAX_ATTEMPTS", 5, minimum=1, cast=int))
-GEOCODER_RETRY_BACKOFF_SECONDS = _env_number("GEOCODER_RETRY_BACKOFF_SECONDS", 60.0, minimum=0.0)
-GEOCODER_RATE_LIMITED_SECONDS = _env_number("GEOCODER_RATE_LIMITED_SECONDS", 60.0, minimum=0.0)
-if "nominatim" in GEOCODERS:
-    # Imported late: crm.geocoding.providers needs nothing from the settings module itself.
-    from crm.geocoding.config import nominatim_config_check
-
-    nominatim_config_check(
-        url=NOMINATIM_URL,
-        user_agent=GEOCODER_USER_AGENT,
-        min_delay_seconds=GEOCODER_MIN_DELAY_SECONDS,
-    )
-
-# The manual-override map in the admin: Leaflet comes from django-leaflet's static files,
-# served by whitenoise like every other static file (finders in development, collectstatic
-# in production). django-leaflet is not an installed app: its admin module needs GeoDjango
-# and GDAL, which Kindnet does not use; only its static directory is. No background tiles
-# by default, so no page loads anything from outside; MAP_TILES_URL names a tile server.
-_leaflet_spec = importlib.util.find_spec("leaflet")
-if _leaflet_spec is None or not _leaflet_spec.submodule_search_locations:
-    raise ImproperlyConfigured("django-leaflet is not installed: run `make setup`.")
-STATICFILES_DIRS = [
-    ("leaflet", Path(_leaflet_spec.submodule_search_locations[0]) / "static" / "leaflet")
-]
-MAP_TILES_URL = env.str("MAP_TILES_URL", default="")
-MAP_TILES_ATTRIBUTION = env.str(
-    "MAP_TILES_ATTRIBUTION", default="&copy; OpenStreetMap contributors" if MAP_TILES_URL else ""
-)
 
 # REST API and the public map feed (issue 4).
 INSTALLED_APPS += [
@@ -342,3 +326,145 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Geocoding (issue 3) -------------------------------------------------------------
+# GEOCODERS is a chain tried in order; the default `offline` needs no network at all.
+GEOCODER_NAMES = ("nominatim", "offline")
+GEOCODERS = [name.strip().lower() for name in env.list("GEOCODERS", default=["offline"])]
+if not GEOCODERS or any(name not in GEOCODER_NAMES for name in GEOCODERS):
+    raise ImproperlyConfigured(
+        f"GEOCODERS must be a comma-separated list of {', '.join(GEOCODER_NAMES)}, "
+        f"not {','.join(GEOCODERS)!r}."
+    )
+NOMINATIM_URL = env.str("NOMINATIM_URL", default="https://nominatim.openstreetmap.org")
+GEOCODER_USER_AGENT = env.str("GEOCODER_USER_AGENT", default="")
+
+
+def _env_number(name: str, default: float, *, minimum: float, cast=float) -> float:
+    try:
+        value = cast(env.str(name, default=str(default)))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, e.g. {default}.") from exc
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+GEOCODER_TIMEOUT = _env_number("GEOCODER_TIMEOUT", 5.0, minimum=0.1)
+GEOCODER_MIN_DELAY_SECONDS = _env_number("GEOCODER_MIN_DELAY_SECONDS", 1.0, minimum=0.0)
+GEOCODER_MAX_ATTEMPTS = int(_env_number("GEOCODER_MAX_ATTEMPTS", 5, minimum=1, cast=int))
+GEOCODER_RETRY_BACKOFF_SECONDS = _env_number("GEOCODER_RETRY_BACKOFF_SECONDS", 60.0, minimum=0.0)
+GEOCODER_RATE_LIMITED_SECONDS = _env_number("GEOCODER_RATE_LIMITED_SECONDS", 60.0, minimum=0.0)
+if "nominatim" in GEOCODERS:
+    # Imported late: crm.geocoding.providers needs nothing from the settings module itself.
+    from crm.geocoding.config import nominatim_config_check
+
+    nominatim_config_check(
+        url=NOMINATIM_URL,
+        user_agent=GEOCODER_USER_AGENT,
+        min_delay_seconds=GEOCODER_MIN_DELAY_SECONDS,
+    )
+
+# The immediate task backend would log two lines per geocoded member; db_worker sets its own.
+LOGGING["loggers"]["django_tasks"] = {"level": "WARNING"}
+
+# The manual-override map in the admin: Leaflet comes from django-leaflet's static files,
+# served by whitenoise like every other static file (finders in development, collectstatic
+# in production). django-leaflet is not an installed app: its admin module needs GeoDjango
+# and GDAL, which Kindnet does not use; only its static directory is. The admin map and
+# the public map share one tile server (MAP_TILE_URL, below).
+_leaflet_spec = importlib.util.find_spec("leaflet")
+if _leaflet_spec is None or not _leaflet_spec.submodule_search_locations:
+    raise ImproperlyConfigured("django-leaflet is not installed: run `make setup`.")
+STATICFILES_DIRS = [
+    ("leaflet", Path(_leaflet_spec.submodule_search_locations[0]) / "static" / "leaflet")
+]
+
+# Join requests of municipalities (municipalities app, issue 5).
+# Private files (council resolutions) live here, outside static and media, with no URL:
+# staff download them through an authenticated view only.
+PRIVATE_ROOT = env.path("PRIVATE_ROOT", default=VAR_DIR / "private")
+# Absolute address of this site, for links in e-mails sent outside a request.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+_RATE_PATTERN = r"^\d+/(s|m|h|d|second|minute|hour|day)$"
+
+
+def _join_setting_int(name: str, default: int, minimum: int) -> int:
+    try:
+        value = env.int(name, default=default)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number.") from exc
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+def _join_setting_rate(name: str, default: str) -> str:
+    import re
+
+    value = env.str(name, default=default).strip()
+    if not re.match(_RATE_PATTERN, value):
+        raise ImproperlyConfigured(
+            f"{name} must look like '5/hour' (a count, then second, minute, hour or day), "
+            f"not {value!r}."
+        )
+    return value
+
+
+JOIN_REQUEST_MAX_UPLOAD_MB = _join_setting_int("JOIN_REQUEST_MAX_UPLOAD_MB", 10, 1)
+JOIN_REQUEST_RATE = _join_setting_rate("JOIN_REQUEST_RATE", "5/hour")
+JOIN_REQUEST_MIN_FILL_SECONDS = _join_setting_int("JOIN_REQUEST_MIN_FILL_SECONDS", 3, 0)
+JOIN_SEARCH_RATE = _join_setting_rate("JOIN_SEARCH_RATE", "60/minute")
+
+# ---- Public member map (/map/ and /map/embed/) ----
+# The page uses the same Leaflet files (above). django-csp writes the Content-Security-Policy
+# that the map views ask for; no other page gets one from it.
+MIDDLEWARE += ["csp.middleware.CSPMiddleware"]
+# Every page refuses to be framed; only /map/embed/ lifts it, for MAP_EMBED_ALLOWED_ORIGINS.
+X_FRAME_OPTIONS = "DENY"
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str(
+    "MAP_TILE_ATTRIBUTION",
+    default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+    "contributors",
+)
+MAP_EMBED_ALLOWED_ORIGINS = env.list("MAP_EMBED_ALLOWED_ORIGINS", default=[])
+# Without a centre and zoom in the URL, the map opens on this box (Italy and Switzerland).
+try:
+    MAP_DEFAULT_BOUNDS = [
+        float(v) for v in env.list("MAP_DEFAULT_BOUNDS", default=["6.6", "37.8", "18.6", "47.6"])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "MAP_DEFAULT_BOUNDS must be four numbers: minLon,minLat,maxLon,maxLat."
+    ) from exc
+
+
+def _map_settings_check() -> None:
+    """Fail at start-up, naming the variable, rather than serve a broken map."""
+    from urllib.parse import urlsplit
+
+    if MAP_TILE_URL:
+        parts = urlsplit(MAP_TILE_URL)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ImproperlyConfigured("MAP_TILE_URL must be an http(s) URL, or empty for none.")
+        if not all(p in MAP_TILE_URL for p in ("{z}", "{x}", "{y}")):
+            raise ImproperlyConfigured("MAP_TILE_URL must contain {z}, {x} and {y}.")
+    for origin in MAP_EMBED_ALLOWED_ORIGINS:
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path.strip("/"):
+            raise ImproperlyConfigured(
+                f"MAP_EMBED_ALLOWED_ORIGINS: {origin!r} is not an origin such as "
+                "https://www.example.org (scheme and host, no path)."
+            )
+    if len(MAP_DEFAULT_BOUNDS) != 4:
+        raise ImproperlyConfigured("MAP_DEFAULT_BOUNDS must be four numbers: minLon,minLat,…")
+    min_lon, min_lat, max_lon, max_lat = MAP_DEFAULT_BOUNDS
+    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+        raise ImproperlyConfigured(
+            "MAP_DEFAULT_BOUNDS must be minLon,minLat,maxLon,maxLat with -180 <= minLon < maxLon "
+            "<= 180 and -90 <= minLat < maxLat <= 90."
+        )
+
+
+_map_settings_check()

@@ -2,15 +2,26 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
-admin.site.site_header = "Kindnet"
-admin.site.site_title = "Kindnet"
-admin.site.index_title = "Network administration"
+from crm.views import map as map_views
+
+admin.site.site_header = _("Kindnet")
+admin.site.site_title = _("Kindnet")
+admin.site.index_title = _("Network administration")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    # Join requests of municipalities: public form, search, staff download (issue 5).
+    path("", include("municipalities.urls")),
+]
+
+# The public member map and its embeddable widget.
+urlpatterns += [
+    path("map/", map_views.map_page, name="map"),
+    path("map/embed/", map_views.map_embed, name="map-embed"),
 ]

@@ -91,6 +91,15 @@ class Company(Member):
             )
         ]
 
+    def normalize(self) -> None:
+        super().normalize()
+        if self.vat_number:
+            try:
+                self.vat_number = vat_normalize(self.vat_number, str(self.country))
+            except ValidationError:
+                # clean() reports an invalid number; a raw save keeps it, tidied.
+                self.vat_number = self.vat_number.strip().upper()
+
     def clean(self) -> None:
         super().clean()
         if self.vat_number:

@@ -12,6 +12,9 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
+# Browser fixtures (headless Chromium through Playwright): browser, page, demo_network, …
+pytest_plugins = ["tests.browser"]
+
 NETWORK_APPS = ["crm", "partners", "municipalities", "ambassadors"]
 
 
@@ -71,6 +74,16 @@ def superuser_client(superuser) -> Client:
     return _client_for(superuser)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: no map feed or throttle count from another test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 # --- Geocoding (issue 3) ---------------------------------------------------------------
 @pytest.fixture(scope="session")
 def _gazetteer_loaded(django_db_setup, django_db_blocker) -> None:
@@ -111,13 +124,3 @@ def nominatim_settings(settings, nominatim):
     settings.GEOCODER_MIN_DELAY_SECONDS = 0.0
     settings.GEOCODER_RATE_LIMITED_SECONDS = 0.0
     return settings
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Each test starts with an empty cache: no map feed or throttle count from another test."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()

@@ -137,3 +137,78 @@ class RecognitionFactory(factory.django.DjangoModelFactory):
     member = factory.SubFactory(SchoolFactory)
     title = "Kind School"
     awarded_on = factory.LazyFunction(today)
+
+
+# Join requests of municipalities (issue 5).
+
+
+def pdf_bytes(pages: int = 1, text: str = "") -> bytes:
+    """A real, valid PDF made with pypdf (blank A4 pages, optional metadata text)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    if text:
+        writer.add_metadata({"/Title": text})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+class MunicipalityReferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "municipalities.MunicipalityReference"
+        django_get_or_create = ["country", "official_code"]
+
+    country = "IT"
+    official_code = factory.Sequence(lambda n: f"{800000 + n:06d}")
+    name = factory.Sequence(lambda n: f"Paese {n}")
+    search_name = factory.LazyAttribute(lambda o: _normalize(o.name))
+    province = "Bergamo"
+    province_code = "BG"
+    region = "Lombardia"
+    region_code = "09"
+    cadastral_code = "C337"
+    postal_code = "24063"
+    latitude = 45.8
+    longitude = 10.03
+    population = 1345
+
+
+def _pdf_file():
+    import io
+
+    return io.BytesIO(pdf_bytes())
+
+
+def _normalize(name: str) -> str:
+    from crm.gazetteer import place_name_normalize
+
+    return place_name_normalize(name)
+
+
+class JoinRequestFactory(factory.django.DjangoModelFactory):
+    """A submitted request for a listed municipality, with a real PDF in private storage."""
+
+    class Meta:
+        model = "municipalities.JoinRequest"
+
+    reference = factory.Sequence(lambda n: f"JR-2026-T{n:05d}")
+    country = "IT"
+    municipality_reference = factory.SubFactory(MunicipalityReferenceFactory)
+    municipality_name = factory.LazyAttribute(lambda o: o.municipality_reference.name)
+    official_code = factory.LazyAttribute(lambda o: o.municipality_reference.official_code)
+    municipality_key = factory.LazyAttribute(lambda o: f"IT:{o.official_code}")
+    submitter_name = "Maria Bianchi"
+    submitter_role = "Assessora alle politiche sociali"
+    submitter_email = factory.Sequence(lambda n: f"ufficio{n}@comune.example.it")
+    submitter_phone = "+39 035 000000"
+    mayor_name = "Giovanni Verdi"
+    resolution_number = "42"
+    resolution_date = factory.LazyFunction(lambda: today() - datetime.timedelta(days=20))
+    resolution_file = factory.django.FileField(from_func=lambda: _pdf_file(), filename="a.pdf")
+    privacy_consent_at = factory.LazyFunction(timezone.now)
+    language = "it"

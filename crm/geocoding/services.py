@@ -26,7 +26,7 @@ from crm.models import KIND_APP_LABELS, GeocodeStatus, Member
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = 2000
 
 
 @dataclass
@@ -193,43 +193,65 @@ def _ask(chain: ProviderChain, query: GeocodeQuery) -> _Outcome:
 
 
 def _write(members: list[Member], outcomes: dict[int, _Outcome], summary: GeocodeSummary):
+    """Write a chunk's outcomes: rows re-read under lock, one UPDATE per distinct outcome.
+
+    A row set by hand, or whose address changed since it was located (it has a new task of
+    its own), is left as it is.
+    """
+    located = {m.pk: m._address_snapshot() for m in members if m.pk in outcomes}
+    if not located:
+        return
     now = timezone.now()
-    max_attempts = settings.GEOCODER_MAX_ATTEMPTS
+    address_fields = Member().address_fields()
+    groups: dict[int, list[int]] = {}
     with transaction.atomic():
-        for member in members:
-            outcome = outcomes.get(member.pk)
-            if outcome is None:
+        rows = (
+            Member.objects.select_for_update()
+            .filter(pk__in=located)
+            .values_list("pk", "geocode_status", "geocode_attempts", *address_fields)
+        )
+        for pk, status, attempts, *address in rows:
+            current = tuple(str(value or "") for value in address)
+            if status == GeocodeStatus.MANUAL or current != located[pk]:
                 continue
-            if outcome.skipped:
-                values = {"geocode_status": GeocodeStatus.SKIPPED, "geocode_error": ""}
-                summary.skipped += 1
-            elif outcome.result is not None:
-                result = outcome.result
-                values = {
-                    "latitude": result.lat,
-                    "longitude": result.lon,
-                    "geocode_status": GeocodeStatus.OK,
-                    "geocode_precision": result.precision,
-                    "geocode_provider": result.provider,
-                    "geocoded_at": now,
-                    "geocode_error": "",
-                    "geocode_attempts": F("geocode_attempts") + 1,
-                }
-                summary.ok += 1
-            else:
-                values = {
-                    "geocode_status": GeocodeStatus.FAILED,
-                    "geocode_error": outcome.error,
-                    "geocode_attempts": F("geocode_attempts") + 1,
-                }
-                summary.failed += 1
-                if outcome.retryable and member.geocode_attempts + 1 < max_attempts:
-                    summary.retry_ids.append(member.pk)
-            # Only if nobody set it by hand or moved it while the providers were asked.
-            address = {name: getattr(member, name) for name in member.address_fields()}
-            Member.objects.filter(pk=member.pk, **address).exclude(
-                geocode_status=GeocodeStatus.MANUAL
-            ).update(**values)
+            outcome = outcomes[pk]
+            groups.setdefault(id(outcome), []).append(pk)
+            _count(pk, outcome, attempts + 1, summary)
+        for pks in groups.values():
+            Member.objects.filter(pk__in=pks).update(**_values(outcomes[pks[0]], now))
+
+
+def _values(outcome: _Outcome, now: datetime.datetime) -> dict:
+    if outcome.skipped:
+        return {"geocode_status": GeocodeStatus.SKIPPED, "geocode_error": ""}
+    if outcome.result is None:
+        return {
+            "geocode_status": GeocodeStatus.FAILED,
+            "geocode_error": outcome.error,
+            "geocode_attempts": F("geocode_attempts") + 1,
+        }
+    result = outcome.result
+    return {
+        "latitude": result.lat,
+        "longitude": result.lon,
+        "geocode_status": GeocodeStatus.OK,
+        "geocode_precision": result.precision,
+        "geocode_provider": result.provider,
+        "geocoded_at": now,
+        "geocode_error": "",
+        "geocode_attempts": F("geocode_attempts") + 1,
+    }
+
+
+def _count(pk: int, outcome: _Outcome, attempts: int, summary: GeocodeSummary) -> None:
+    if outcome.skipped:
+        summary.skipped += 1
+    elif outcome.result is not None:
+        summary.ok += 1
+    else:
+        summary.failed += 1
+        if outcome.retryable and attempts < settings.GEOCODER_MAX_ATTEMPTS:
+            summary.retry_ids.append(pk)
 
 
 def _schedule_retries(member_ids: list[int]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -13,6 +14,8 @@ class MemberMapWidget(forms.Widget):
 
     Dragging the marker (or clicking the map) writes the coordinates into the form and
     sets the status to "Set by hand"; nothing is loaded from outside the application.
+    Tiles come from MAP_TILE_URL, like the public map's; with none configured (or none
+    reachable) the gazetteer's towns in view are drawn as landmarks.
     """
 
     def __init__(self, attrs=None, *, center: tuple[float, float] = (43.0, 10.5)) -> None:
@@ -28,12 +31,13 @@ class MemberMapWidget(forms.Widget):
             '<div class="kindnet-member-map" id="{}" data-lat-input="id_latitude" '
             'data-lon-input="id_longitude" data-status-input="id_geocode_status" '
             'data-manual="manual" data-center="{},{}" data-tiles="{}" data-attribution="{}" '
-            'role="application" aria-label="{}"></div>',
+            'data-places-url="{}" role="application" aria-label="{}"></div>',
             (attrs or {}).get("id", f"id_{name}"),
             self.center[0],
             self.center[1],
-            settings.MAP_TILES_URL,
-            settings.MAP_TILES_ATTRIBUTION,
+            settings.MAP_TILE_URL,
+            settings.MAP_TILE_ATTRIBUTION,
+            reverse("admin:crm_member_map_places"),
             _("Map: drag the marker to set the coordinates by hand"),
         )
 

@@ -5,7 +5,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +50,12 @@ class AgreementQuerySet(models.QuerySet):
         day = day or timezone.localdate()
         return self.active_on(day).filter(
             ends_on__isnull=False, ends_on__lte=day + datetime.timedelta(days=days)
+        )
+
+    def due_for_renewal(self, days: int, day: datetime.date | None = None) -> AgreementQuerySet:
+        """Auto-renewing agreements ending within `days` days that have no successor yet."""
+        return self.expiring_within(days, day).filter(
+            auto_renew=True, terminated_on__isnull=True, renewed_by__isnull=True
         )
 
     def with_status(self, day: datetime.date | None = None) -> AgreementQuerySet:
@@ -160,18 +166,37 @@ class Agreement(models.Model):
     def __str__(self) -> str:
         return self.reference or str(_("New agreement"))
 
-    def save(self, *args, **kwargs) -> None:
-        if not self.reference:
-            from crm.services import agreement_next_reference
+    #: How many fresh references save() tries when another one was taken meanwhile.
+    REFERENCE_ATTEMPTS = 5
 
-            self.reference = agreement_next_reference(year=(self.signed_on or self.starts_on).year)
-        super().save(*args, **kwargs)
+    def save(self, *args, **kwargs) -> None:
+        if self.reference:
+            super().save(*args, **kwargs)
+            return
+        from crm.services import agreement_next_reference
+
+        year = (self.signed_on or self.starts_on).year
+        for attempt in range(1, self.REFERENCE_ATTEMPTS + 1):
+            self.reference = agreement_next_reference(year=year)
+            try:
+                # A savepoint, so a lost race leaves the outer transaction usable.
+                with transaction.atomic(using=kwargs.get("using")):
+                    super().save(*args, **kwargs)
+                return
+            except IntegrityError:
+                # Two staff members saving at once can both read the same last number;
+                # retry only for that clash, never for a broken constraint of our own.
+                taken = Agreement.objects.filter(reference=self.reference).exists()
+                self.reference = ""
+                if not taken or attempt == self.REFERENCE_ATTEMPTS:
+                    raise
 
     def clean(self) -> None:
         errors = {}
         if self.signed_on and self.signed_on > timezone.localdate():
             errors["signed_on"] = _("The signing date cannot be in the future.")
-        if self.terminated_on and self.terminated_on < self.starts_on:
+        # starts_on is None when its own field failed; that error is reported already.
+        if self.terminated_on and self.starts_on and self.terminated_on < self.starts_on:
             errors["terminated_on"] = _("An agreement cannot end before it starts.")
         if errors:
             raise ValidationError(errors)

@@ -167,6 +167,10 @@ class Member(models.Model):
 
     #: Set by each subclass; the value stored in `kind`.
     KIND: str = ""
+    #: Fields that normalize() derives (no form shows them) and that database
+    #: constraints read: validate_constraints() checks them anyway, so the admin
+    #: answers with a form error instead of an IntegrityError.
+    DERIVED_FIELDS: frozenset[str] = frozenset({"kind"})
 
     class Meta:
         verbose_name = _("member")
@@ -298,6 +302,10 @@ class Member(models.Model):
         self.name = self.name.strip()
         self.email = self.email.strip()
 
+    def validate_constraints(self, exclude=None) -> None:
+        self.normalize()
+        super().validate_constraints(exclude=set(exclude or ()) - self.DERIVED_FIELDS)
+
     @property
     def coordinates(self) -> tuple[float, float] | None:
         if self.latitude is None or self.longitude is None:
@@ -315,6 +323,9 @@ class Member(models.Model):
         return getattr(self, self.kind)
 
     def get_admin_url(self) -> str:
+        """The change page of this member's own kind (the all-members page if kind is unset)."""
+        if self.kind not in KIND_APP_LABELS:
+            return reverse("admin:crm_member_change", args=[self.pk])
         return reverse(f"admin:{self.kind_app_label()}_{self.kind}_change", args=[self.pk])
 
     def kind_app_label(self) -> str:
@@ -359,6 +370,7 @@ class Contact(models.Model):
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        permissions = [("export_contact", _("Can export contacts"))]
         ordering = ["-is_primary", "name"]
         constraints = [
             models.UniqueConstraint(

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('member_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='crm.member')),
                 ('vat_number', models.CharField(blank=True, help_text="Checked against the country's rules and stored with its prefix, e.g. IT01234567890 or CHE123456789. Unique per country.", max_length=20, verbose_name='VAT / tax number')),
-                ('size', models.CharField(blank=True, choices=[('micro', 'Micro (fewer than 10 employees)'), ('small', 'Small (10–49)'), ('medium', 'Medium (50–249)'), ('large', 'Large (250 or more)')], max_length=10, verbose_name='size')),
+                ('size', models.CharField(blank=True, choices=[('micro', 'Micro (fewer than 10 employees)'), ('small', 'Small (10-49)'), ('medium', 'Medium (50-249)'), ('large', 'Large (250 or more)')], max_length=10, verbose_name='size')),
                 ('employees', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='employees')),
             ],
             options={
@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created')),
                 ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated')),
                 ('vat_number', models.CharField(blank=True, help_text="Checked against the country's rules and stored with its prefix, e.g. IT01234567890 or CHE123456789. Unique per country.", max_length=20, verbose_name='VAT / tax number')),
-                ('size', models.CharField(blank=True, choices=[('micro', 'Micro (fewer than 10 employees)'), ('small', 'Small (10–49)'), ('medium', 'Medium (50–249)'), ('large', 'Large (250 or more)')], max_length=10, verbose_name='size')),
+                ('size', models.CharField(blank=True, choices=[('micro', 'Micro (fewer than 10 employees)'), ('small', 'Small (10-49)'), ('medium', 'Medium (50-249)'), ('large', 'Large (250 or more)')], max_length=10, verbose_name='size')),
                 ('employees', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='employees')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),

@@ -18,6 +18,13 @@ class Command(BaseCommand):
         if User.objects.filter(is_superuser=True).exists():
             self.stdout.write("A superuser exists already: nothing to do.")
             return
+        if User.objects.filter(username="admin").exists():
+            # Never take over someone's account; `make run` must still go on.
+            self.stderr.write(
+                "A user 'admin' exists but is not a superuser: create one with "
+                "`manage.py createsuperuser`."
+            )
+            return
         password = os.environ.get("ADMIN_PASSWORD") or secrets.token_urlsafe(12)
         User.objects.create_superuser("admin", "admin@kindnet.example", password)
         shown = "from ADMIN_PASSWORD" if os.environ.get("ADMIN_PASSWORD") else password

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import sys
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
@@ -53,8 +51,9 @@ class Command(BaseCommand):
             ids = members_to_geocode(statuses=[GeocodeStatus.PENDING])
         dry_run = options["dry_run"]
         show_bar = not options["no_progress"] and options["verbosity"] > 0
+        # The raw stream: tqdm redraws with carriage returns, which OutputWrapper would break.
         with tqdm(
-            total=len(ids), unit="member", file=sys.stderr, disable=not show_bar or not ids
+            total=len(ids), unit="member", file=self.stderr._out, disable=not show_bar or not ids
         ) as bar:
             summary = members_geocode(member_ids=ids, dry_run=dry_run, progress=bar.update)
         if dry_run:

@@ -9,18 +9,44 @@
     return L.latLng(lat, lon);
   }
 
+  /* No tile server: the gazetteer's most populous towns in view, as labelled dots. */
+  function showTowns(map, url) {
+    var towns = L.layerGroup().addTo(map);
+    function load() {
+      var b = map.getBounds();
+      var query = "?south=" + b.getSouth() + "&west=" + b.getWest() +
+        "&north=" + b.getNorth() + "&east=" + b.getEast();
+      fetch(url + query, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : { places: [] }; })
+        .then(function (data) {
+          towns.clearLayers();
+          data.places.forEach(function (place, index) {
+            L.circleMarker([place[0], place[1]], {
+              radius: index < 15 ? 4 : 2, color: "#52708a", weight: 1, fillOpacity: 0.8
+            }).bindTooltip(place[2], {
+              permanent: index < 15, direction: "right", className: "kindnet-town"
+            }).addTo(towns);
+          });
+        })
+        .catch(function () { towns.clearLayers(); });
+    }
+    map.on("moveend", load);
+  }
+
   function init(element) {
     var latInput = document.getElementById(element.dataset.latInput);
     var lonInput = document.getElementById(element.dataset.lonInput);
     var statusInput = document.getElementById(element.dataset.statusInput);
     if (!latInput || !lonInput) return;
     var map = L.map(element, { scrollWheelZoom: false });
+    map.attributionControl.setPrefix("Leaflet");  // a name, not a link to the outside
     if (element.dataset.tiles) {
       L.tileLayer(element.dataset.tiles, {
         attribution: element.dataset.attribution, maxZoom: 19
       }).addTo(map);
     } else {
       element.style.background = "#eef3f7";
+      if (element.dataset.placesUrl) showTowns(map, element.dataset.placesUrl);
     }
     var start = point(latInput, lonInput);
     var center = element.dataset.center.split(",").map(parseFloat);

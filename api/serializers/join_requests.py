@@ -1,0 +1,83 @@
+"""Join requests over HTTP: field checks in the requester's language, rules in the service."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from rest_framework import serializers
+
+from municipalities.models import JoinRequest, JoinRequestChannel
+from municipalities.services import join_request_submit
+from municipalities.uploads import resolution_pdf_validate, too_large_message
+
+
+class JoinRequestCreateSerializer(serializers.Serializer):
+    """The public form's fields, posted as multipart/form-data with the PDF."""
+
+    country = serializers.ChoiceField(choices=countries, default="IT")
+    municipality_code = serializers.CharField(
+        required=False, allow_blank=True, max_length=12, default=""
+    )
+    municipality_name = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, default=""
+    )
+    submitter_name = serializers.CharField(max_length=150)
+    submitter_role = serializers.CharField(max_length=120)
+    submitter_email = serializers.EmailField()
+    submitter_phone = serializers.CharField(max_length=40)
+    mayor_name = serializers.CharField(max_length=150)
+    resolution_number = serializers.CharField(max_length=40)
+    resolution_date = serializers.DateField()
+    # Not "required" at field level: a file dropped for its size must say so, not "required".
+    resolution_file = serializers.FileField(required=False, write_only=True)
+    message = serializers.CharField(required=False, allow_blank=True, max_length=3000, default="")
+    privacy_consent = serializers.BooleanField()
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
+
+    def validate_privacy_consent(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError(
+                _("Please accept the privacy notice: we cannot handle the request without it.")
+            )
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        upload = attrs.get("resolution_file")
+        if self.context.get("upload_too_large"):
+            raise serializers.ValidationError({"resolution_file": [too_large_message()]})
+        if upload is None:
+            raise serializers.ValidationError(
+                {"resolution_file": [_("Attach the council resolution as a PDF.")]}
+            )
+        try:
+            resolution_pdf_validate(upload)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"resolution_file": exc.messages}) from exc
+        return attrs
+
+    def create(self, validated_data: dict) -> JoinRequest:
+        language = validated_data.pop("language", None) or self.context.get("language", "en")
+        try:
+            return join_request_submit(
+                **validated_data, language=language, channel=JoinRequestChannel.API
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+
+
+class JoinRequestSerializer(serializers.ModelSerializer):
+    """What the API tells about a request: its public reference and where it stands."""
+
+    municipality = serializers.CharField(source="municipality_label", read_only=True)
+    member_id = serializers.IntegerField(source="municipality_id", read_only=True)
+
+    class Meta:
+        model = JoinRequest
+        fields = ["reference", "status", "municipality", "official_code", "country", "member_id"]
+        read_only_fields = fields
+
+
+class JoinRequestRejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=3000)

@@ -1,0 +1,140 @@
+"""POST /api/v1/join-requests/ (anyone, multipart) and the staff approve/reject actions.
+
+Self-contained: authentication, permissions, parsers and throttles are set here, not
+taken from the project's DRF defaults, because the public endpoint must stay open
+to anonymous town halls while the actions are for staff only.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
+from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+
+from api.serializers.join_requests import (
+    JoinRequestCreateSerializer,
+    JoinRequestRejectSerializer,
+    JoinRequestSerializer,
+)
+from municipalities.models import JoinRequest
+from municipalities.services import (
+    chapter_contact_email,
+    join_request_approve,
+    join_request_reject,
+)
+from municipalities.uploads import upload_size_guard_install
+
+
+class JoinRequestRateThrottle(SimpleRateThrottle):
+    """JOIN_REQUEST_RATE per client address, counted in the configured cache."""
+
+    scope = "join_request"
+
+    def get_rate(self) -> str:
+        return settings.JOIN_REQUEST_RATE
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class CanDecideJoinRequests(permissions.BasePermission):
+    """Staff allowed to change join requests (chapter staff, superusers)."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(
+            user
+            and user.is_authenticated
+            and user.is_staff
+            and user.has_perm("municipalities.change_joinrequest")
+        )
+
+
+class JoinRequestViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+    queryset = JoinRequest.objects.select_related("municipality_reference")
+    lookup_field = "reference"
+    authentication_classes = [SessionAuthentication]
+    # Multipart for the public create (with the PDF); JSON for the staff actions.
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    renderer_classes = [JSONRenderer]
+    serializer_class = JoinRequestSerializer
+
+    def initialize_request(self, request, *args, **kwargs) -> Request:
+        # Before anything reads the body, so an oversized PDF is dropped while it streams in.
+        self.upload_guard = upload_size_guard_install(request) if request.method == "POST" else None
+        return super().initialize_request(request, *args, **kwargs)
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [permissions.AllowAny()]
+        return [CanDecideJoinRequests()]
+
+    def get_throttles(self):
+        return [JoinRequestRateThrottle()] if self.action == "create" else []
+
+    def throttled(self, request, wait) -> None:
+        minutes = max(1, round((wait or 60) / 60))
+        raise Throttled(
+            wait=wait,
+            detail=_(
+                "Too many join requests from your address (at most %(rate)s). Try again in "
+                "%(minutes)d minutes, or write to %(email)s."
+            )
+            % {
+                "rate": settings.JOIN_REQUEST_RATE,
+                "minutes": minutes,
+                "email": chapter_contact_email(country="IT"),
+            },
+        )
+
+    def create(self, request, *args, **kwargs) -> Response:
+        language = request.data.get("language")
+        if language not in dict(settings.LANGUAGES):
+            language = (translation.get_language() or "en")[:2]
+        with translation.override(language):
+            serializer = JoinRequestCreateSerializer(
+                data=request.data,
+                context={
+                    "request": request,
+                    "language": language,
+                    "upload_too_large": bool(self.upload_guard and self.upload_guard.too_large),
+                },
+            )
+            serializer.is_valid(raise_exception=True)
+            join_request = serializer.save()
+        return Response(JoinRequestSerializer(join_request).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request, reference: str | None = None) -> Response:
+        join_request = self.get_object()
+        try:
+            join_request_approve(join_request=join_request, by=request.user)
+        except DjangoValidationError as exc:
+            raise ValidationError({"detail": exc.messages}) from exc
+        join_request.refresh_from_db()
+        return Response(JoinRequestSerializer(join_request).data)
+
+    @action(detail=True, methods=["post"])
+    def reject(self, request, reference: str | None = None) -> Response:
+        join_request = self.get_object()
+        serializer = JoinRequestRejectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            join_request = join_request_reject(
+                join_request=join_request,
+                by=request.user,
+                reason=serializer.validated_data["reason"],
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(getattr(exc, "message_dict", {"detail": exc.messages})) from exc
+        return Response(JoinRequestSerializer(join_request).data)

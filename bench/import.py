@@ -1,0 +1,190 @@
+"""Benchmark: import N schools from CSV the way the admin does, against the fastest insert.
+
+    python bench/import.py [--rows 10000] [--quick]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kindnet python bench/import.py --rows 50000
+
+Runs in a throwaway database (Django's test database of the configured engine, created
+and dropped here; a temporary file for SQLite), never in db.sqlite3. Measures:
+
+- import: parse the CSV (SpreadsheetCSV) and SchoolResource.import_data as the admin's
+  confirm step calls it (real run, the importing user, instances kept for the admin log);
+- dry run: the same, as the admin's preview step runs it;
+- floor: crm.bulk.members_bulk_create of the same rows, already parsed - the fastest way
+  to insert multi-table schools, with no validation, lookups, history or sectors.
+
+Each run is rolled back, so all start from the same empty database. Prints rows per
+second, peak memory and the ratio import/floor; the last line is the RESULT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+
+CITIES = [
+    ("Roma", "RM", "Lazio", "00184"),
+    ("Milano", "MI", "Lombardia", "20121"),
+    ("Città di Castello", "PG", "Umbria", "06012"),
+    ("Napoli", "NA", "Campania", "80133"),
+    ("Torino", "TO", "Piemonte", "10121"),
+]
+HEADER = [
+    "school_code",
+    "name",
+    "level",
+    "students",
+    "chapter",
+    "sectors",
+    "street",
+    "postal_code",
+    "city",
+    "province",
+    "region",
+    "country",
+    "email",
+]
+
+
+def schools_csv(rows: int) -> bytes:
+    """A semicolon CSV with BOM, as Excel writes it in Italy."""
+    lines = [";".join(HEADER)]
+    for i in range(rows):
+        city, province, region, postal = CITIES[i % len(CITIES)]
+        lines.append(
+            ";".join(
+                [
+                    f"BNIC{i:06d}",
+                    f"Istituto Comprensivo Nº {i}",
+                    "comprehensive",
+                    str(200 + i % 900),
+                    "IT",
+                    "education" if i % 3 else "Istruzione, health",
+                    f"Via Garibaldi {i % 200 + 1}",
+                    postal,
+                    city,
+                    province,
+                    region,
+                    "IT",
+                    f"segreteria{i}@scuola.example.org",
+                ]
+            )
+        )
+    return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true", help="smoke run of 1,000 rows for CI")
+    args = parser.parse_args()
+    rows = 1_000 if args.quick else args.rows
+
+    import django
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        scratch = Path(tempfile.mkdtemp(prefix="kindnet-bench-")) / "bench.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(scratch)
+    django.setup()
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        run(rows, connection, transaction, get_user_model())
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def run(rows: int, connection, transaction, user_model) -> None:
+    from crm.bulk import members_bulk_create
+    from crm.imports.formats import SpreadsheetCSV
+    from crm.models import Chapter
+    from partners.models import School
+    from partners.resources import SchoolResource
+
+    user = user_model.objects.create_superuser("bench", "bench@example.org", "x")
+    data = schools_csv(rows)
+    print(f"engine: {connection.vendor}; rows: {rows:,}; file: {len(data) / 1e6:.1f} MB")
+
+    # Floor: the same rows, parsed once outside the clock, inserted as fast as MTI allows.
+    dataset = SpreadsheetCSV().create_dataset(data)
+    italy = Chapter.objects.get(country="IT")
+    schools = [
+        School(
+            school_code=r["school_code"],
+            name=r["name"],
+            level=r["level"],
+            students=int(r["students"]),
+            chapter=italy,
+            street=r["street"],
+            postal_code=r["postal_code"],
+            city=r["city"],
+            province=r["province"],
+            region=r["region"],
+            country=r["country"],
+            email=r["email"],
+        )
+        for r in dataset.dict
+    ]
+    started = time.perf_counter()
+    with transaction.atomic():
+        members_bulk_create(schools)
+        floor = time.perf_counter() - started
+        transaction.set_rollback(True)
+
+    def admin_import(dry_run: bool):
+        started = time.perf_counter()
+        with transaction.atomic():
+            parsed = SpreadsheetCSV().create_dataset(data)
+            result = SchoolResource().import_data(
+                parsed,
+                dry_run=dry_run,
+                raise_errors=False,
+                user=user,
+                file_name="bench.csv",
+                retain_instance_in_row_result=True,  # as the admin's confirm step asks
+            )
+            elapsed = time.perf_counter() - started
+            assert not result.problems(), result.problems()[:3]
+            assert result.counts()["new"] == rows, result.counts()
+            if not dry_run:
+                assert School.objects.count() == rows
+                assert School.history.filter(history_user=user).count() == rows
+            transaction.set_rollback(True)
+        return elapsed
+
+    preview = admin_import(dry_run=True)
+    seconds = admin_import(dry_run=False)
+    peak = peak_mb()
+    ratio = seconds / floor
+    print(f"floor  (members_bulk_create): {floor:7.2f} s  {rows / floor:9,.0f} rows/s")
+    print(f"preview (dry run):            {preview:7.2f} s  {rows / preview:9,.0f} rows/s")
+    print(f"import (admin confirm step):  {seconds:7.2f} s  {rows / seconds:9,.0f} rows/s")
+    print(f"peak memory (process RSS):    {peak:7.0f} MB")
+    print(f"ratio import/floor:           {ratio:7.2f}")
+    print(
+        f"RESULT ratio={ratio:.2f} rows_per_s={rows / seconds:.0f} seconds={seconds:.2f} "
+        f"peak_mb={peak:.0f} rows={rows} engine={connection.vendor}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,431 @@
+"""NetworkResource: the import rules every Kindnet resource shares.
+
+- All or nothing: every row is read and validated (fields, clean(), check
+  constraints, uniqueness within the file) before anything is written; one invalid
+  row and nothing is written at all, dry run or not.
+- Bulk writes once at the end (import-export's `use_bulk` with no batch size), in
+  the import's transaction, with a history record per row naming the importing user.
+- Lookups are loaded once per import (`prepare`), never once per row.
+- The report names row, column and reason (see results.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db import DatabaseError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_countries.fields import CountryField
+from import_export import fields, resources, widgets
+
+from crm.imports import widgets as kn_widgets
+from crm.imports.results import ImportResult, ImportRowResult
+from crm.imports.rules import check_constraints_errors
+
+CHUNK = 2000
+
+
+def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def widget_for(django_field: models.Field) -> widgets.Widget | None:
+    """The Kindnet widget that reads this kind of model field from a spreadsheet cell."""
+    if isinstance(django_field, CountryField):
+        return kn_widgets.CountryWidget()
+    if django_field.choices:
+        return kn_widgets.ChoiceWidget(django_field.flatchoices)
+    if isinstance(django_field, models.BooleanField):
+        return kn_widgets.YesNoWidget()
+    if isinstance(django_field, models.DateTimeField):
+        return None
+    if isinstance(django_field, models.DateField):
+        return kn_widgets.DayWidget()
+    if isinstance(django_field, models.IntegerField):
+        return kn_widgets.WholeNumberWidget()
+    if isinstance(django_field, models.CharField | models.TextField):
+        return kn_widgets.TextWidget()
+    return None
+
+
+class NetworkResource(resources.ModelResource):
+    """Base of every Kindnet resource; subclasses name columns, keys and lookups."""
+
+    #: Columns a file must have (e.g. "name").
+    required_columns: tuple[str, ...] = ()
+    #: Columns that identify a row (natural key), listed in messages about duplicates.
+    key_columns: tuple[str, ...] = ()
+    #: "app_label.codename" needed to export, besides viewing: people (ambassadors,
+    #: contacts) are not exported by whoever can see them.
+    export_permission: str | None = None
+
+    class Meta:
+        use_bulk = True
+        batch_size = None  # collect every row, write once after all of them validated
+        skip_diff = True  # we compare values ourselves, far cheaper than HTML diffs
+        store_row_values = True
+        report_skipped = True
+        use_transactions = True
+        clean_model_instances = True
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.user = None
+        self.dry_run = False
+        self.file_name = ""
+        self.row_number = 0
+        self.present_columns: set[str] = set()
+        self.row_warnings: dict[int, list[str]] = {}
+        self.seen_keys: dict[tuple, int] = {}
+        self.seen_pks: dict[int, int] = {}
+        self._before: dict[str, object] | None = None
+        self._changed: list[str] = []
+        self.matched: dict[int, int] = {}
+        self.unreadable = False
+        self._import_fields: list | None = None
+        self._column_names: dict[str, str] | None = None
+        self._present_attributes: set[str] | None = None
+        self.existing: dict[int, models.Model] = {}
+
+    # -- import-export hooks -------------------------------------------------
+
+    @classmethod
+    def field_from_django_field(cls, field_name, django_field, readonly):
+        field = super().field_from_django_field(field_name, django_field, readonly)
+        widget = widget_for(django_field)
+        if widget is not None:
+            field.widget = widget
+        return field
+
+    @classmethod
+    def get_result_class(cls):
+        return ImportResult
+
+    @classmethod
+    def get_row_result_class(cls):
+        return ImportRowResult
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
+        # All or nothing, whoever calls: the admin, the command or a script.
+        kwargs["use_transactions"] = True
+        kwargs["rollback_on_validation_errors"] = True
+        result = super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
+        result.column_of = self.column_names()
+        return result
+
+    def before_import(self, dataset, **kwargs) -> None:
+        # Until the file's columns are known to be right, rows are not worth reading.
+        self.unreadable = True
+        self.user = kwargs.get("user")
+        if self.user is not None and not getattr(self.user, "pk", None):
+            self.user = None  # AnonymousUser: history keeps no user
+        self.dry_run = bool(kwargs.get("dry_run"))
+        self.file_name = str(kwargs.get("file_name") or "")
+        dataset.headers = [str(h or "").strip().lower().replace(" ", "_") for h in dataset.headers]
+        self.present_columns = set(dataset.headers)
+        missing = [c for c in self.required_columns if c not in self.present_columns]
+        if missing:
+            raise ValueError(
+                _("The file has no column %(columns)s; the first row must name the columns.")
+                % {"columns": ", ".join(missing)}
+            )
+        for field in self.fields.values():
+            if hasattr(field.widget, "load"):
+                field.widget.load()
+        self.prepare(dataset)
+        self.unreadable = False
+
+    def prepare(self, dataset) -> None:
+        """Load once whatever the rows will look up; subclasses extend."""
+
+    def import_row(self, row, instance_loader, **kwargs):
+        self.row_number = kwargs["row_number"] + 1  # header is row 1
+        if self.unreadable or not any(kn_widgets.cell_text(v) for v in row.values()):
+            row_result = self.get_row_result_class()()
+            row_result.import_type = row_result.IMPORT_TYPE_SKIP
+            row_result.blank = True
+        else:
+            self._before, self._changed = None, []
+            row_result = super().import_row(row, instance_loader, **kwargs)
+            row_result.warnings = self.row_warnings.get(self.row_number, [])
+            row_result.changed = self._changed
+            row_result.cells = [row.get(c, "") for c in self.column_list()]
+        row_result.number = self.row_number
+        return row_result
+
+    def get_or_init_instance(self, instance_loader, row):
+        instance = self.existing_instance(row)
+        if instance is None:
+            return self.init_instance(row), True
+        return instance, False
+
+    def existing_instance(self, row: Mapping) -> models.Model | None:
+        """The saved object this row describes, from what `prepare` loaded; no query."""
+        return self.existing.get(self.matched.get(self.row_number))
+
+    def after_init_instance(self, instance, new, row, **kwargs) -> None:
+        if not new:
+            self._before = self.snapshot(instance)
+
+    def import_instance(self, instance, row, **kwargs) -> None:
+        errors: dict = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        instance._import_m2m = {}
+        for field in self.get_import_fields():
+            if isinstance(field.widget, widgets.ManyToManyWidget) and field.column_name in row:
+                try:
+                    instance._import_m2m[field.attribute] = field.clean(row)
+                except ValueError as exc:
+                    errors[field.attribute] = [str(exc)]
+        if errors:
+            raise ValidationError(errors)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
+        if import_validation_errors or self._before is None:
+            return False
+        self.normalize(instance)
+        after = self.snapshot(instance)
+        self._changed = [
+            self.column_names().get(name, name)
+            for name, value in after.items()
+            if value != self._before.get(name)
+        ]
+        return not self._changed
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        self.normalize(instance)
+        # Relations come from lookups loaded once (widgets); Django would check each
+        # with a query per row, as it would uniqueness and constraints (see validate_row).
+        # CountryWidget only returns valid codes, and django-countries' own check walks
+        # every country's translated name: a third of the import's time.
+        checked = [
+            f.name
+            for f in instance._meta.concrete_fields
+            if f.is_relation or isinstance(f, CountryField)
+        ]
+        try:
+            instance.full_clean(
+                exclude=[*errors, *checked], validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        for key, messages in check_constraints_errors(
+            instance, columns=self.present_attributes(), exclude=set(errors)
+        ).items():
+            errors.setdefault(key, []).extend(messages)
+        if not errors:
+            self.validate_row(instance, errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_row(self, instance, errors: dict) -> None:
+        """Rules across rows and with the database (uniqueness); add to `errors`."""
+        key = self.instance_key(instance)
+        if key is not None:
+            first = self.seen_keys.setdefault(key, self.row_number)
+            if first != self.row_number:
+                column = self.key_columns[-1] if self.key_columns else NON_FIELD_ERRORS
+                errors.setdefault(column, []).append(
+                    _("the same %(what)s is already on row %(row)d of this file.")
+                    % {"what": " + ".join(self.key_columns) or _("row"), "row": first}
+                )
+                return
+        if instance.pk is not None:
+            first = self.seen_pks.setdefault(instance.pk, self.row_number)
+            if first != self.row_number:
+                errors.setdefault(NON_FIELD_ERRORS, []).append(
+                    _("Row %(row)d of this file already describes “%(name)s”.")
+                    % {"row": first, "name": instance}
+                )
+
+    def instance_key(self, instance) -> tuple | None:
+        """The natural key of a validated instance, for duplicates within the file."""
+        return None
+
+    def normalize(self, instance) -> None:
+        """Bring derived values in line before comparing and validating (no queries)."""
+
+    # -- writing -------------------------------------------------------------
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        self._write(self.create_instances, created=True, raise_errors=raise_errors, result=result)
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        self._write(self.update_instances, created=False, raise_errors=raise_errors, result=result)
+
+    def bulk_delete(self, using_transactions, dry_run, raise_errors, result=None):
+        self.delete_instances.clear()  # imports never delete
+
+    def _write(self, instances: list, *, created: bool, raise_errors: bool, result) -> None:
+        try:
+            if not instances or (result and (result.has_errors() or result.invalid_rows)):
+                return
+            with transaction.atomic(using=self.get_db_connection_name()):
+                if created:
+                    self.insert(instances)
+                else:
+                    self.update(instances)
+                self.write_history(instances, created=created)
+                self.write_m2m(instances, created=created)
+        except (DatabaseError, ValueError, TypeError) as exc:
+            self.handle_import_error(result, exc, raise_errors)
+        finally:
+            instances.clear()
+
+    def insert(self, instances: list) -> None:
+        self._meta.model.objects.bulk_create(instances, batch_size=CHUNK)
+
+    def update(self, instances: list) -> None:
+        now = timezone.now()
+        names = self.update_field_names()
+        if "updated_at" in {f.name for f in self._meta.model._meta.concrete_fields}:
+            for instance in instances:
+                instance.updated_at = now
+            names = [*names, "updated_at"]
+        if names:
+            self._meta.model.objects.bulk_update(instances, names, batch_size=500)
+
+    def update_field_names(self) -> list[str]:
+        """Model fields an update writes: the imported columns and what derives from them."""
+        model_fields = {f.name for f in self._meta.model._meta.concrete_fields if not f.primary_key}
+        names = [
+            field.attribute.removesuffix("_id")
+            for field in self.get_import_fields()
+            if field.column_name in self.present_columns and field.attribute
+        ]
+        names += self.derived_fields()
+        return sorted({n for n in names if n in model_fields})
+
+    def derived_fields(self) -> list[str]:
+        """Fields computed from imported columns (e.g. an ambassador's name)."""
+        return []
+
+    def write_history(self, instances: list, *, created: bool) -> None:
+        history = getattr(self._meta.model, "history", None)
+        if history is None:
+            return
+        reason = _("Imported from %(file)s") % {"file": self.file_name or _("a file")}
+        history.bulk_history_create(
+            instances,
+            batch_size=CHUNK,
+            update=not created,
+            default_user=self.user,
+            default_change_reason=reason[:100],
+            default_date=timezone.now(),
+        )
+
+    def write_m2m(self, instances: list, *, created: bool) -> None:
+        for field in self.get_import_fields():
+            if not isinstance(field.widget, widgets.ManyToManyWidget):
+                continue
+            relation = self._meta.model._meta.get_field(field.attribute)
+            through = relation.remote_field.through
+            source = relation.m2m_field_name()
+            target = relation.m2m_reverse_field_name()
+            touched = [i for i in instances if field.attribute in getattr(i, "_import_m2m", {})]
+            if not created:
+                for part in chunks([i.pk for i in touched]):
+                    through.objects.filter(**{f"{source}__in": part}).delete()
+            through.objects.bulk_create(
+                [
+                    through(**{f"{source}_id": i.pk, f"{target}_id": related.pk})
+                    for i in touched
+                    for related in i._import_m2m[field.attribute]
+                ],
+                batch_size=CHUNK,
+            )
+
+    def after_import(self, dataset, result, **kwargs) -> None:
+        # No sequence reset (the library's default): we never insert explicit ids.
+        pass
+
+    # -- reading back --------------------------------------------------------
+
+    def snapshot(self, instance) -> dict[str, object]:
+        """The imported values of `instance`, to tell an unchanged row from an update."""
+        values: dict[str, object] = {}
+        for field in self.get_import_fields():
+            if not field.attribute or field.column_name not in self.present_columns:
+                continue
+            if isinstance(field.widget, widgets.ManyToManyWidget):
+                values[field.attribute] = self.m2m_ids(instance, field.attribute)
+                continue
+            value = getattr(instance, self.attname(field.attribute), None)
+            if hasattr(value, "code"):  # django-countries' Country
+                value = value.code
+            if isinstance(value, datetime.datetime):
+                value = value.date()
+            values[field.attribute] = value.pk if isinstance(value, models.Model) else value
+        return values
+
+    def attname(self, attribute: str) -> str:
+        """`chapter_id` for `chapter`: reading the id costs no query."""
+        try:
+            field = self._meta.model._meta.get_field(attribute)
+        except FieldDoesNotExist:
+            return attribute
+        return getattr(field, "attname", attribute)
+
+    def m2m_ids(self, instance, attribute: str) -> set[int]:
+        pending = getattr(instance, "_import_m2m", {})
+        if attribute in pending:
+            return {related.pk for related in pending[attribute]}
+        return self.saved_m2m_ids(instance, attribute)
+
+    def saved_m2m_ids(self, instance, attribute: str) -> set[int]:
+        """The related ids saved for `instance`, from what `prepare` loaded."""
+        return set()
+
+    def get_import_fields(self):
+        # The library recomputes the ordered list on every call, several times per row.
+        if self._import_fields is None:
+            self._import_fields = super().get_import_fields()
+        return self._import_fields
+
+    def column_names(self) -> dict[str, str]:
+        """Attribute or model field name -> column name, for messages."""
+        if self._column_names is not None:
+            return self._column_names
+        names = {}
+        for name, field in self.fields.items():
+            names[name] = field.column_name
+            if field.attribute:
+                names[field.attribute] = field.column_name
+                names[field.attribute.removesuffix("_id")] = field.column_name
+        self._column_names = names
+        return names
+
+    def column_list(self) -> list[str]:
+        return [f.column_name for f in self.get_import_fields()]
+
+    def present_attributes(self) -> set[str]:
+        if self._present_attributes is None:
+            self._present_attributes = {
+                f.attribute
+                for f in self.get_import_fields()
+                if f.attribute and f.column_name in self.present_columns
+            }
+        return self._present_attributes
+
+    def warn(self, message: str) -> None:
+        self.row_warnings.setdefault(self.row_number, []).append(message)
+
+    @classmethod
+    def template_headers(cls) -> list[str]:
+        """The columns of the empty template, in the documented order."""
+        return [f.column_name for f in cls().get_import_fields()]
+
+
+class ExportOnlyField(fields.Field):
+    """A column written on export and read by another column's widget on import."""
+
+    def save(self, instance, row, is_m2m=False, **kwargs) -> None:
+        pass

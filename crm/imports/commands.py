@@ -1,0 +1,60 @@
+"""What `manage.py import` and `manage.py export` share: resources by name, formats, users."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
+from django.utils.module_loading import import_string
+from import_export.command_utils import get_resource_class
+from import_export.formats import base_formats
+
+from crm.imports.formats import SpreadsheetCSV, SpreadsheetXLSX
+
+FORMATS = {"csv": SpreadsheetCSV, "xlsx": SpreadsheetXLSX, "json": base_formats.JSON}
+
+
+def resource_class_for(name: str) -> type:
+    """A resource by short name ("schools"), by model ("partners.School") or by dotted path."""
+    from crm.resources import RESOURCES_BY_NAME
+
+    if name.lower() in RESOURCES_BY_NAME:
+        return import_string(RESOURCES_BY_NAME[name.lower()])
+    if name.count(".") == 1:
+        # A model path gets Kindnet's resource for that model, never a bare generated one.
+        for path in RESOURCES_BY_NAME.values():
+            resource = import_string(path)
+            model = resource._meta.model
+            if f"{model._meta.app_label}.{model.__name__}".lower() == name.lower():
+                return resource
+    return get_resource_class(name)
+
+
+def format_for(name: str | None, file_name: str | None = None):
+    """The format named, or the one the file's extension says (csv, xlsx, json)."""
+    key = (name or Path(file_name or "").suffix.lstrip(".")).lower()
+    if key not in FORMATS:
+        raise CommandError(
+            f"Unknown format {name or file_name!r}: use one of {', '.join(sorted(FORMATS))}."
+        )
+    return FORMATS[key]()
+
+
+def user_for(username: str | None, *, perms: list[str]):
+    """The staff user the command acts as, after checking `perms`; None when not given."""
+    if not username:
+        return None
+    try:
+        user = get_user_model().objects.get(username=username)
+    except get_user_model().DoesNotExist as exc:
+        raise CommandError(f"No user {username!r}.") from exc
+    missing = [perm for perm in perms if not user.has_perm(perm)]
+    if not user.is_active or missing:
+        raise CommandError(f"{username} may not do this: missing {', '.join(missing)}.")
+    return user
+
+
+def model_perm(resource_class, action: str) -> str:
+    opts = resource_class._meta.model._meta
+    return f"{opts.app_label}.{action}_{opts.model_name}"

@@ -1,0 +1,198 @@
+"""MemberResource: natural keys, name matching and bulk writes for every kind of member."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from django.utils.translation import gettext as _
+from import_export import fields
+
+from crm.bulk import members_bulk_create
+from crm.gazetteer import place_name_normalize
+from crm.geocoding.services import members_geocode_enqueue
+from crm.imports.base import CHUNK, NetworkResource, chunks
+from crm.imports.widgets import ChapterWidget, CountryWidget, SectorsWidget, cell_text
+from crm.models import Member
+
+MEMBER_COLUMNS = [
+    "name",
+    "chapter",
+    "sectors",
+    "street",
+    "postal_code",
+    "city",
+    "province",
+    "region",
+    "country",
+    "email",
+    "phone",
+    "website",
+    "description",
+    "show_on_map",
+    "notes",
+]
+
+NameKey = tuple[str, str, str]
+
+
+def name_key(name: object, city: object, country: object) -> NameKey:
+    """Name, city and country as compared for possible duplicates ("Città" == "citta")."""
+    return (
+        place_name_normalize(cell_text(name)),
+        place_name_normalize(cell_text(city)),
+        cell_text(country).upper(),
+    )
+
+
+class MemberDirectory:
+    """Every member of one kind by natural key and by name + city + country, in one query."""
+
+    def __init__(self, resource_class: type[MemberResource]) -> None:
+        model = resource_class._meta.model
+        key_fields = list(resource_class.key_fields)
+        self.by_key: dict[tuple, int] = {}
+        self.by_name: dict[NameKey, list[int]] = defaultdict(list)
+        self.keyed: set[int] = set()
+        self.labels: dict[int, str] = {}
+        rows = model.objects.values_list("pk", "name", "city", "country", *key_fields)
+        for pk, name, city, country, *key_values in rows.iterator(chunk_size=CHUNK):
+            values = dict(zip(key_fields, key_values, strict=True), country=country)
+            key = resource_class.natural_key(values)
+            if key is not None:
+                self.by_key[key] = pk
+                self.keyed.add(pk)
+            self.by_name[name_key(name, city, country)].append(pk)
+            self.labels[pk] = _("“%(name)s” in %(city)s (%(country)s, id %(pk)d)") % {
+                "name": name,
+                "city": city or "?",
+                "country": country,
+                "pk": pk,
+            }
+
+    def find(self, key: tuple | None, names: NameKey) -> tuple[int | None, list[int]]:
+        """(the member this describes or None, members it might duplicate)."""
+        if key is not None:
+            pk = self.by_key.get(key)
+            return (pk, []) if pk else (None, self.by_name.get(names, []))
+        candidates = self.by_name.get(names, [])
+        if len(candidates) == 1 and candidates[0] not in self.keyed:
+            return candidates[0], []
+        return None, candidates
+
+
+class MemberResource(NetworkResource):
+    """Shared columns and rules of every kind; each kind names its natural key."""
+
+    #: Model fields of the natural key besides the country (e.g. ("school_code",)).
+    key_fields: tuple[str, ...] = ()
+    required_columns = ("name",)
+
+    chapter = fields.Field(attribute="chapter", column_name="chapter", widget=ChapterWidget())
+    sectors = fields.Field(attribute="sectors", column_name="sectors", widget=SectorsWidget())
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.geocode_ids: list[int] = []
+        self.saved_sectors: dict[int, set[int]] = {}
+
+    @staticmethod
+    def natural_key(values: Mapping[str, object]) -> tuple | None:
+        """The natural key from a row's or the database's values, or None when it has none."""
+        return None
+
+    def row_name(self, row: Mapping) -> str:
+        return cell_text(row.get("name"))
+
+    def row_values(self, row: Mapping) -> dict[str, object]:
+        values = {name: cell_text(row.get(name)) for name in self.key_fields}
+        try:
+            values["country"] = CountryWidget().clean(row.get("country")) or "IT"
+        except ValueError:
+            values["country"] = ""
+        return values
+
+    def prepare(self, dataset) -> None:
+        directory = MemberDirectory(type(self))
+        self.geocode_ids: list[int] = []
+        kind = self._meta.model._meta.verbose_name
+        first_with_name: dict[NameKey, int] = {}
+        for number, row in enumerate(dataset.dict, start=2):
+            if not any(cell_text(value) for value in row.values()):
+                continue
+            values = self.row_values(row)
+            names = name_key(self.row_name(row), row.get("city"), values["country"])
+            pk, lookalikes = directory.find(self.natural_key(values), names)
+            if pk is not None:
+                self.matched[number] = pk
+            for other in lookalikes:
+                self.row_warnings.setdefault(number, []).append(
+                    _(
+                        "Row %(row)d: possible duplicate of %(other)s, which has the same "
+                        "name, city and country; a new %(kind)s is added, not merged."
+                    )
+                    % {"row": number, "other": directory.labels[other], "kind": kind}
+                )
+            earlier = first_with_name.setdefault(names, number)
+            if earlier != number and pk is None:
+                self.row_warnings.setdefault(number, []).append(
+                    _(
+                        "Row %(row)d: possible duplicate of row %(earlier)d, which has the "
+                        "same name, city and country."
+                    )
+                    % {"row": number, "earlier": earlier}
+                )
+        for part in chunks(sorted(set(self.matched.values()))):
+            self.existing.update(self._meta.model.objects.in_bulk(part))
+        self.saved_sectors: dict[int, set[int]] = defaultdict(set)
+        if "sectors" in self.present_columns:
+            through = Member.sectors.through
+            for part in chunks(sorted(self.existing)):
+                pairs = through.objects.filter(member_id__in=part).values_list(
+                    "member_id", "sector_id"
+                )
+                for member_id, sector_id in pairs:
+                    self.saved_sectors[member_id].add(sector_id)
+
+    def saved_m2m_ids(self, instance, attribute: str) -> set[int]:
+        return set(self.saved_sectors.get(instance.pk, ()))
+
+    def normalize(self, instance) -> None:
+        instance.normalize()
+
+    def instance_key(self, instance) -> tuple | None:
+        values = {name: getattr(instance, name) for name in self.key_fields}
+        values["country"] = str(instance.country)
+        return self.natural_key(values)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
+        unchanged = super().skip_row(instance, original, row, import_validation_errors)
+        address = {self.column_names().get(f, f) for f in instance.address_fields()}
+        instance._address_changed = bool(address.intersection(self._changed))
+        return unchanged
+
+    def before_save_instance(self, instance, row, **kwargs) -> None:
+        if instance.chapter_id is None and instance.country:
+            instance.chapter = self.fields["chapter"].widget.by_country.get(str(instance.country))
+
+    def derived_fields(self) -> list[str]:
+        return ["kind", "chapter", "name", "email"]
+
+    def insert(self, instances: list) -> None:
+        members_bulk_create(instances, batch_size=CHUNK)
+        self.geocode_ids.extend(i.pk for i in instances)
+
+    def update(self, instances: list) -> None:
+        super().update(instances)
+        self.geocode_ids.extend(i.pk for i in instances if getattr(i, "_address_changed", False))
+
+    def after_import(self, dataset, result, **kwargs) -> None:
+        super().after_import(dataset, result, **kwargs)
+        failed = result.has_errors() or result.invalid_rows
+        if self.geocode_ids and not self.dry_run and not failed:
+            # Bulk writes send no signals: one task for the whole file, which the service
+            # enqueues only once the import's transaction commits (never on a rollback).
+            members_geocode_enqueue(member_ids=self.geocode_ids)
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("chapter").prefetch_related("sectors")

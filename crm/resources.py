@@ -1,0 +1,281 @@
+"""Import and export of agreements and contacts, whose member is named by its natural key.
+
+Four columns name the member: `member_kind` (school, company, …), `member` (its
+school code, VAT number, official code or e-mail; its name when it has none), and
+`member_country` / `member_city` where a code or a name needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from import_export import fields, widgets
+
+from crm.gazetteer import place_name_normalize
+from crm.imports.base import NetworkResource, chunks
+from crm.imports.members import MemberDirectory, MemberResource, name_key
+from crm.imports.widgets import ChoiceWidget, CountryWidget, cell_text
+from crm.models import Agreement, Contact, Member, MemberKind
+
+#: The resource of each kind; also what `manage.py import` / `export` accept by name.
+MEMBER_RESOURCES = {
+    MemberKind.SCHOOL: "partners.resources.SchoolResource",
+    MemberKind.COMPANY: "partners.resources.CompanyResource",
+    MemberKind.ORGANIZATION: "partners.resources.OrganizationResource",
+    MemberKind.MUNICIPALITY: "municipalities.resources.MunicipalityResource",
+    MemberKind.AMBASSADOR: "ambassadors.resources.AmbassadorResource",
+}
+RESOURCES_BY_NAME = {
+    "schools": MEMBER_RESOURCES[MemberKind.SCHOOL],
+    "companies": MEMBER_RESOURCES[MemberKind.COMPANY],
+    "organisations": MEMBER_RESOURCES[MemberKind.ORGANIZATION],
+    "municipalities": MEMBER_RESOURCES[MemberKind.MUNICIPALITY],
+    "ambassadors": MEMBER_RESOURCES[MemberKind.AMBASSADOR],
+    "agreements": "crm.resources.AgreementResource",
+    "contacts": "crm.resources.ContactResource",
+}
+MEMBER_REFERENCE_COLUMNS = ["member_kind", "member", "member_country", "member_city"]
+
+
+def member_resource_class(kind: str) -> type[MemberResource]:
+    return import_string(MEMBER_RESOURCES[kind])
+
+
+def member_key_text(member: Member) -> str:
+    """What the `member` column holds: the kind's natural key, or the name without one."""
+    resource = member_resource_class(member.kind)
+    if not resource.key_fields:
+        return member.name
+    specific = member if member.kind == MemberKind.AMBASSADOR else getattr(member, member.kind)
+    return cell_text(getattr(specific, resource.key_fields[0], "")) or member.name
+
+
+class MemberReferenceWidget(widgets.ForeignKeyWidget):
+    """Finds the member named by the four member columns; one query per kind per import."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(Member, **kwargs)
+        self.kinds = ChoiceWidget(MemberKind.choices)
+        self.directories: dict[str, MemberDirectory] = {}
+
+    def load(self) -> None:
+        self.directories = {}
+
+    def resolve(self, row: Mapping) -> int:
+        value = cell_text(row.get("member"))
+        if not value:
+            raise ValueError(_("Name the member: its code, VAT number, e-mail or name."))
+        kind = self.kinds.clean(row.get("member_kind"))
+        if not kind:
+            raise ValueError(
+                _("Say in column member_kind which kind of member “%(value)s” is.")
+                % {"value": value}
+            )
+        country = CountryWidget().clean(row.get("member_country")) or "IT"
+        resource = member_resource_class(kind)
+        if kind not in self.directories:
+            self.directories[kind] = MemberDirectory(resource)
+        directory = self.directories[kind]
+        key_values = dict.fromkeys(resource.key_fields, value)
+        key = resource.natural_key({**key_values, "country": country})
+        if key is not None and key in directory.by_key:
+            return directory.by_key[key]
+        found = directory.by_name.get(name_key(value, row.get("member_city"), country), [])
+        if not found and not cell_text(row.get("member_city")):
+            wanted = place_name_normalize(value)
+            found = [
+                pk
+                for (name, _city, ctry), pks in directory.by_name.items()
+                if name == wanted and ctry == country
+                for pk in pks
+            ]
+        if len(found) == 1:
+            return found[0]
+        label = str(MemberKind(kind).label).lower()
+        if found:
+            raise ValueError(
+                _("%(count)d of %(kind)s members are called “%(value)s”; add member_city.")
+                % {"count": len(found), "kind": label, "value": value}
+            )
+        raise ValueError(
+            _("No %(kind)s “%(value)s” in %(country)s.")
+            % {"kind": label, "value": value, "country": country}
+        )
+
+    def clean(self, value, row=None, **kwargs) -> Member:
+        return Member(pk=self.resolve(row or {}))
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        return member_key_text(value) if value else ""
+
+
+class MemberReferenceResource(NetworkResource):
+    """Shared by agreements and contacts: the member columns and their export."""
+
+    required_columns = ("member_kind", "member")
+
+    member = fields.Field(attribute="member", column_name="member", widget=MemberReferenceWidget())
+    member_kind = fields.Field(column_name="member_kind", readonly=True)
+    member_country = fields.Field(column_name="member_country", readonly=True)
+    member_city = fields.Field(column_name="member_city", readonly=True)
+
+    def dehydrate_member_kind(self, obj) -> str:
+        return obj.member.kind
+
+    def dehydrate_member_country(self, obj) -> str:
+        return str(obj.member.country)
+
+    def dehydrate_member_city(self, obj) -> str:
+        return obj.member.city
+
+    def row_member_id(self, row: Mapping) -> int | None:
+        try:
+            return self.fields["member"].widget.resolve(row)
+        except ValueError:
+            return None  # reported against the row by the member column
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related(
+            "member",
+            "member__school",
+            "member__company",
+            "member__municipality",
+        )
+
+
+class AgreementResource(MemberReferenceResource):
+    """Agreements, matched by reference, or by member + type + start without one."""
+
+    key_columns = ("reference",)
+    required_columns = ("member_kind", "member", "starts_on")
+
+    class Meta(NetworkResource.Meta):
+        model = Agreement
+        name = "Agreements"
+        fields = [
+            "reference",
+            *MEMBER_REFERENCE_COLUMNS,
+            "type",
+            "signed_on",
+            "starts_on",
+            "ends_on",
+            "auto_renew",
+            "renewal_months",
+            "signatories",
+            "terminated_on",
+            "termination_reason",
+        ]
+
+    def prepare(self, dataset) -> None:
+        by_reference, by_start = {}, {}
+        saved = Agreement.objects.values_list("pk", "reference", "member_id", "type", "starts_on")
+        for pk, reference, member_id, type_, starts_on in saved.iterator(chunk_size=2000):
+            by_reference[reference.upper()] = pk
+            by_start[(member_id, type_, starts_on)] = pk
+        types, days = self.fields["type"], self.fields["starts_on"]
+        for number, row in enumerate(dataset.dict, start=2):
+            reference = cell_text(row.get("reference")).upper()
+            if reference:
+                pk = by_reference.get(reference)
+            else:
+                try:
+                    start = days.clean(row)
+                    type_ = types.clean(row) if "type" in row else "membership"
+                except ValueError:
+                    continue
+                pk = by_start.get((self.row_member_id(row), type_ or "membership", start))
+            if pk:
+                self.matched[number] = pk
+        for part in chunks(sorted(set(self.matched.values()))):
+            self.existing.update(Agreement.objects.in_bulk(part))
+
+    def instance_key(self, instance) -> tuple | None:
+        return (instance.reference.upper(),) if instance.reference else None
+
+    def import_instance(self, instance, row, **kwargs) -> None:
+        saved_reference = instance.reference
+        try:
+            super().import_instance(instance, row, **kwargs)
+        finally:
+            # A row without reference that matched by member + type + start keeps its own.
+            instance.reference = instance.reference or saved_reference
+
+    def insert(self, instances: list) -> None:
+        # Agreement.save() numbers references one query at a time; here one query a year.
+        from crm.services import agreement_next_reference
+
+        next_number: dict[int, int] = {}
+        for agreement in instances:
+            if agreement.reference:
+                continue
+            year = (agreement.signed_on or agreement.starts_on).year
+            if year not in next_number:
+                first = agreement_next_reference(year=year)
+                next_number[year] = int(first.rsplit("-", 1)[1])
+            agreement.reference = (
+                f"{settings.AGREEMENT_REFERENCE_PREFIX}-{year}-{next_number[year]:04d}"
+            )
+            next_number[year] += 1
+        super().insert(instances)
+
+
+class ContactResource(MemberReferenceResource):
+    """Contacts, matched by member + e-mail (or member + name without an e-mail)."""
+
+    key_columns = ("member", "email")
+    required_columns = ("member_kind", "member", "name")
+    export_permission = "crm.export_contact"
+
+    class Meta(NetworkResource.Meta):
+        model = Contact
+        name = "Contacts"
+        fields = [*MEMBER_REFERENCE_COLUMNS, "name", "role", "email", "phone", "is_primary"]
+
+    @staticmethod
+    def contact_key(member_id: int | None, email: str, name: str) -> tuple:
+        email = email.strip().lower()
+        return (member_id, "@", email) if email else (member_id, place_name_normalize(name))
+
+    def prepare(self, dataset) -> None:
+        index = {}
+        self.primary_of: dict[int, tuple[int, str]] = {}
+        saved = Contact.objects.values_list("pk", "member_id", "email", "name", "is_primary")
+        for pk, member_id, email, name, is_primary in saved.iterator(chunk_size=2000):
+            index[self.contact_key(member_id, email, name)] = pk
+            if is_primary:
+                self.primary_of[member_id] = (pk, name)
+        for number, row in enumerate(dataset.dict, start=2):
+            member_id = self.row_member_id(row)
+            if member_id is None:
+                continue
+            email, name = cell_text(row.get("email")), cell_text(row.get("name"))
+            key = self.contact_key(member_id, email, name)
+            if key in index:
+                self.matched[number] = index[key]
+        for part in chunks(sorted(set(self.matched.values()))):
+            self.existing.update(Contact.objects.in_bulk(part))
+        self.primary_rows: dict[int, int] = {}
+
+    def instance_key(self, instance) -> tuple | None:
+        return self.contact_key(instance.member_id, instance.email, instance.name)
+
+    def validate_row(self, instance, errors: dict) -> None:
+        super().validate_row(instance, errors)
+        if errors or not instance.is_primary:
+            return
+        saved = self.primary_of.get(instance.member_id)
+        if saved and saved[0] != instance.pk:
+            errors.setdefault("is_primary", []).append(
+                _("%(name)s is already the member's primary contact.") % {"name": saved[1]}
+            )
+        first = self.primary_rows.setdefault(instance.member_id, self.row_number)
+        if first != self.row_number:
+            errors.setdefault("is_primary", []).append(
+                _("row %(row)d already gives this member its primary contact.") % {"row": first}
+            )
+
+    def filter_export(self, queryset, **kwargs):
+        return super().filter_export(queryset, **kwargs).order_by("member__name", "name")

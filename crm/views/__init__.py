@@ -1,0 +1,1 @@
+"""Public (non-admin) pages of Kindnet, one module per page."""

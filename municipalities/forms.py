@@ -1,0 +1,131 @@
+"""The public join form: fields, spam checks and early feedback; the rules live in services."""
+
+from __future__ import annotations
+
+import time
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from municipalities.services import join_request_check
+from municipalities.uploads import resolution_pdf_validate, too_large_message
+
+_STARTED_SALT = "municipalities.join-form.started"
+
+
+def form_started_token(at: float | None = None) -> str:
+    """A signed time at which the form was shown, checked against the minimum fill time."""
+    return signing.dumps(time.time() if at is None else at, salt=_STARTED_SALT)
+
+
+class JoinRequestForm(forms.Form):
+    """What a town hall fills in; field names match JoinRequest and join_request_submit."""
+
+    language = forms.ChoiceField(choices=settings.LANGUAGES, widget=forms.HiddenInput)
+    country = forms.ChoiceField(label=_("Country"), initial="IT")
+    municipality_code = forms.CharField(required=False, widget=forms.HiddenInput)
+    municipality_name = forms.CharField(
+        label=_("Municipality"),
+        max_length=200,
+        help_text=_("Start typing and choose your municipality from the list."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    submitter_name = forms.CharField(label=_("Your name"), max_length=150)
+    submitter_role = forms.CharField(
+        label=_("Your role"),
+        max_length=120,
+        help_text=_("e.g. councillor for social policies, mayor's office"),
+    )
+    submitter_email = forms.EmailField(label=_("Your e-mail"))
+    submitter_phone = forms.CharField(label=_("Your phone"), max_length=40)
+    mayor_name = forms.CharField(label=_("Mayor's name"), max_length=150)
+    resolution_number = forms.CharField(label=_("Council resolution number"), max_length=40)
+    resolution_date = forms.DateField(
+        label=_("Council resolution date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    resolution_file = forms.FileField(
+        label=_("Council resolution (PDF)"),
+        required=False,  # "required" is checked in clean_resolution_file, after the size guard
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
+    message = forms.CharField(
+        label=_("Message (optional)"), required=False, max_length=3000, widget=forms.Textarea
+    )
+    privacy_consent = forms.BooleanField(
+        label=_("I have read the privacy notice and agree to the processing of these data."),
+        error_messages={
+            "required": _(
+                "Please accept the privacy notice: we cannot handle the request without it."
+            )
+        },
+    )
+    # Left empty by people (it is hidden); bots fill every field they find.
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def __init__(self, *args, started_token: str = "", too_large: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Per form, so country names come in the page's language, not the one at import.
+        self.fields["country"].choices = list(countries)
+        self.started_token = started_token
+        self.too_large = too_large
+
+    def clean_resolution_date(self):
+        day = self.cleaned_data["resolution_date"]
+        if day > timezone.localdate():
+            raise ValidationError(_("The resolution date cannot be in the future."))
+        return day
+
+    def clean_resolution_file(self):
+        upload = self.cleaned_data.get("resolution_file")
+        if self.too_large:
+            raise ValidationError(too_large_message(), code="too_large")
+        if not upload:
+            raise ValidationError(_("Attach the council resolution as a PDF."), code="required")
+        resolution_pdf_validate(upload)
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("website"):
+            self.add_error(
+                None,
+                ValidationError(
+                    _("This request looks automatic and was not sent. Leave the last field empty."),
+                    code="honeypot",
+                ),
+            )
+        self._check_fill_time()
+        if cleaned.get("country") and cleaned.get("municipality_name"):
+            try:
+                join_request_check(
+                    country=cleaned["country"],
+                    municipality_code=cleaned.get("municipality_code", ""),
+                    municipality_name=cleaned["municipality_name"],
+                )
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    self.add_error(field if field in self.fields else None, messages)
+        return cleaned
+
+    def _check_fill_time(self) -> None:
+        try:
+            started = float(signing.loads(self.started_token, salt=_STARTED_SALT))
+        except (signing.BadSignature, TypeError, ValueError):
+            started = None
+        if started is None or time.time() - started < settings.JOIN_REQUEST_MIN_FILL_SECONDS:
+            # Reported beside the other errors, so one more round shows everything to fix.
+            self.add_error(
+                None,
+                ValidationError(
+                    _(
+                        "The form was sent too quickly after opening it. Check your answers and "
+                        "send it again."
+                    ),
+                    code="too_fast",
+                ),
+            )

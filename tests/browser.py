@@ -1,0 +1,262 @@
+"""Shared fixtures for the browser tests: headless Chromium driven by Playwright.
+
+Debian's `chromium` (/usr/bin/chromium) is the browser; Playwright's own browser
+downloads are never used. Without it the browser tests are skipped with the
+reason, unless KINDNET_REQUIRE_BROWSER=1 (CI), where a missing browser fails.
+
+Registered in tests/conftest.py (`pytest_plugins`), so every test module can ask for
+`browser`, `page`, `page_factory`, `demo_network` and `parent_site`. Mark browser
+tests with `pytest.mark.browser` and
+`pytest.mark.django_db(transaction=True, serialized_rollback=True)`:
+
+`serialized_rollback` puts the rows of the data migrations (sectors, chapters) back
+after the live server's test, so the tests after it still find them.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import random
+import struct
+import threading
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+#: Debian's package; KINDNET_CHROMIUM may point elsewhere (another system, a test of the skip).
+CHROMIUM = Path(os.environ.get("KINDNET_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+#: Hosts a test page may reach; anything else (tile servers, fonts, …) is answered locally.
+LOOPBACK = {"localhost", "127.0.0.1", "127.0.0.2", "[::1]"}
+
+#: Where the demo network's places are (the demo loader leaves geocoding to the geocoder).
+DEMO_PLACES = {
+    "Roma": (41.8933, 12.4829),
+    "Milano": (45.4643, 9.1895),
+    "Torino": (45.0705, 7.6868),
+    "Napoli": (40.8522, 14.2681),
+    "Bologna": (44.4938, 11.3426),
+    "Firenze": (43.7793, 11.2463),
+    "Genova": (44.4072, 8.9340),
+    "Bari": (41.1177, 16.8512),
+    "Palermo": (38.1157, 13.3615),
+    "Verona": (45.4385, 10.9924),
+    "Padova": (45.4064, 11.8768),
+    "Trieste": (45.6495, 13.7768),
+    "Brescia": (45.5416, 10.2118),
+    "Parma": (44.8015, 10.3279),
+    "Perugia": (43.1122, 12.3888),
+    "Bergamo": (45.6950, 9.6700),
+    "Lecce": (40.3515, 18.1750),
+    "Città di Castello": (43.4573, 12.2396),
+    "Lugano": (46.0037, 8.9511),
+    "Bellinzona": (46.1955, 9.0240),
+    "Locarno": (46.1709, 8.7995),
+    "Zürich": (47.3769, 8.5417),
+    "Genève": (46.2044, 6.1432),
+    "Bern": (46.9480, 7.4474),
+}
+
+
+def browser_missing_reason() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing (make setup installs it)"
+    return None
+
+
+def plain_png(width: int = 256, height: int = 256, rgb: tuple[int, int, int] = (226, 234, 238)):
+    """A one-colour PNG: what the tile routes answer instead of a real tile server."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * width
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(row * height, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+@dataclass
+class PageLog:
+    """What the page said on its console and what it asked the network for."""
+
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    reason = browser_missing_reason()
+    if reason:
+        if os.environ.get("KINDNET_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"KINDNET_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM (fixtures,
+    # the test database) refuses to run under one unless told that it is safe here.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    manager = sync_playwright().start()
+    chromium = manager.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        manager.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _route_outside(route, log: PageLog, tiles: str) -> None:
+    """Keep every test offline: tile requests get a plain tile (or fail), the rest fails."""
+    url = route.request.url
+    host = urlsplit(url).hostname or ""
+    if host in LOOPBACK or url.startswith(("data:", "blob:")):
+        route.continue_()
+        return
+    log.external.append(url)
+    if route.request.resource_type == "image" and tiles == "plain":
+        route.fulfill(status=200, content_type="image/png", body=plain_png())
+    else:
+        route.abort("internetdisconnected")
+
+
+@pytest.fixture
+def page_factory(browser) -> Iterator:
+    """Open a fresh page: `page_factory(tiles="plain"|"offline", locale="en-GB")`."""
+    contexts = []
+
+    def open_page(*, tiles: str = "plain", locale: str = "en-GB", viewport=(1280, 800)):
+        context = browser.new_context(
+            locale=locale, viewport={"width": viewport[0], "height": viewport[1]}
+        )
+        contexts.append(context)
+        page = context.new_page()
+        log = PageLog()
+        page.kn_log = log
+        context.route("**/*", lambda route: _route_outside(route, log, tiles))
+        page.on(
+            "console",
+            lambda message: log.errors.append(message.text) if message.type == "error" else None,
+        )
+        page.on("pageerror", lambda error: log.errors.append(str(error)))
+        page.on("request", lambda request: log.requests.append(request.url))
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(page_factory):
+    return page_factory()
+
+
+def demo_network_locate(*, seed: int = 7) -> int:
+    """Put each demo member at its own point near its city, the same in every run.
+
+    Whether or not the offline geocoder ran (it needs the gazetteer loaded), members
+    of one city would otherwise share its centre and never come apart on the map.
+    """
+    from crm.models import GeocodeStatus, Member
+
+    rng = random.Random(seed)
+    located = []
+    for member in Member.objects.order_by("pk"):
+        if member.city not in DEMO_PLACES:
+            continue
+        lat, lon = DEMO_PLACES[member.city]
+        member.latitude = round(lat + rng.uniform(-0.03, 0.03), 5)
+        member.longitude = round(lon + rng.uniform(-0.04, 0.04), 5)
+        member.geocode_status = GeocodeStatus.OK
+        located.append(member)
+    Member.objects.bulk_update(located, ["latitude", "longitude", "geocode_status"])
+    return len(located)
+
+
+@pytest.fixture
+def demo_network(transactional_db):
+    """The demo network (Italy and Switzerland), located, as `make run` shows it."""
+    from django.core.cache import cache
+
+    from crm.demo import DemoLoader
+
+    DemoLoader().load()
+    demo_network_locate()
+    cache.clear()  # the map feed's cache outlives a test in the same process
+
+
+class _ParentPage(http.server.BaseHTTPRequestHandler):
+    """Serves one page that frames the embed URL given to the server."""
+
+    def do_GET(self) -> None:
+        body = (
+            "<!doctype html><html><head><title>Parent site</title></head><body>"
+            "<h1>A website that embeds the map</h1>"
+            f'<iframe id="kn-embed" src="{self.server.embed_url}" width="900" height="560" '
+            'title="Map of the kindness network"></iframe></body></html>'
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:  # quiet test output
+        pass
+
+
+@pytest.fixture
+def parent_site() -> Iterator:
+    """Start a website on another loopback origin that frames a URL: `parent_site(url)`."""
+    servers = []
+
+    def start(embed_url: str, *, host: str = "127.0.0.1") -> str:
+        server = http.server.ThreadingHTTPServer((host, 0), _ParentPage)
+        server.embed_url = embed_url
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://{host}:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def screenshot_save(page, name: str) -> Path:
+    """Save a screenshot under artifacts/ (git-ignored; CI keeps it as an artefact)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=False)
+    return path

@@ -1,0 +1,159 @@
+"""Settings read the environment; a bad value stops start-up with a message naming it.
+
+Each case imports the settings in a fresh interpreter, as `manage.py` would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VARIABLES = [
+    "KINDNET_ENV",
+    "SECRET_KEY",
+    "DEBUG",
+    "DATABASE_URL",
+    "AGREEMENT_EXPIRING_DAYS",
+    "TASKS_BACKEND",
+    "ALLOWED_HOSTS",
+    "CACHE_URL",
+    "EMAIL_URL",
+]
+PRINT_SETTINGS = """
+import json
+from django.conf import settings
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "DEBUG": settings.DEBUG,
+    "ENGINE": db["ENGINE"],
+    "NAME": str(db["NAME"]),
+    "SECRET_KEY": len(settings.SECRET_KEY),
+    "SECURE_SSL_REDIRECT": getattr(settings, "SECURE_SSL_REDIRECT", False),
+    "SESSION_COOKIE_SECURE": settings.SESSION_COOKIE_SECURE,
+    "AGREEMENT_EXPIRING_DAYS": settings.AGREEMENT_EXPIRING_DAYS,
+    "ALLOWED_HOSTS": settings.ALLOWED_HOSTS,
+}))
+"""
+PRODUCTION_KEY = secrets.token_urlsafe(60)
+
+
+def load_settings(**variables: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    env.update(variables, DJANGO_SETTINGS_MODULE="crm.settings", PYTHONWARNINGS="error")
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def loaded(**variables: str) -> dict:
+    result = load_settings(**variables)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def refused(**variables: str) -> str:
+    result = load_settings(**variables)
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: "), result.stderr
+    return last_line
+
+
+def test_defaults_work_on_a_laptop():
+    values = loaded()
+    assert values["DEBUG"] is False
+    assert values["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["NAME"] == str(BASE_DIR / "db.sqlite3")
+    assert values["SECRET_KEY"] >= 50
+    assert values["SESSION_COOKIE_SECURE"] is False
+    assert values["AGREEMENT_EXPIRING_DAYS"] == 60
+
+
+def test_development_secret_key_is_kept_between_starts():
+    loaded()
+    key = (BASE_DIR / "var" / "secret_key").read_text().strip()
+    assert len(key) >= 50
+    loaded()
+    assert (BASE_DIR / "var" / "secret_key").read_text().strip() == key
+
+
+def test_debug_only_when_asked():
+    assert loaded(DEBUG="1")["DEBUG"] is True
+    assert loaded(DEBUG="false")["DEBUG"] is False
+    assert "DEBUG must be a boolean" in refused(DEBUG="maybe")
+
+
+def test_database_url_switches_to_postgresql():
+    values = loaded(DATABASE_URL="postgres://kind:secret@db.example:5432/kindnet")
+    assert (values["ENGINE"], values["NAME"]) == ("django.db.backends.postgresql", "kindnet")
+    assert loaded(DATABASE_URL="sqlite:////tmp/other.sqlite3")["NAME"] == "/tmp/other.sqlite3"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["nonsense", "mysql://kind:secret@db/kindnet", "postgres://kind:secret@db:5432/", "foo://x/y"],
+)
+def test_bad_database_url_is_refused_without_showing_the_password(url):
+    message = refused(DATABASE_URL=url)
+    assert "DATABASE_URL must be a PostgreSQL or SQLite URL" in message
+    assert "secret" not in message
+
+
+def test_kindnet_env_must_be_known():
+    assert "KINDNET_ENV must be 'development' or 'production', not 'prod'" in refused(
+        KINDNET_ENV="prod"
+    )
+
+
+def test_production_needs_a_long_secret_key():
+    assert "SECRET_KEY must be set when KINDNET_ENV=production" in refused(KINDNET_ENV="production")
+    assert "SECRET_KEY must be at least 50 characters" in refused(
+        KINDNET_ENV="production", SECRET_KEY="short"
+    )
+
+
+def test_production_is_hardened():
+    values = loaded(KINDNET_ENV="production", SECRET_KEY=PRODUCTION_KEY, ALLOWED_HOSTS="a.example")
+    assert values["DEBUG"] is False
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["ALLOWED_HOSTS"] == ["a.example"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"AGREEMENT_EXPIRING_DAYS": "soon"}, "AGREEMENT_EXPIRING_DAYS must be a whole number"),
+        ({"AGREEMENT_EXPIRING_DAYS": "0"}, "AGREEMENT_EXPIRING_DAYS must be at least 1"),
+        ({"TASKS_BACKEND": "celery"}, "TASKS_BACKEND must be one of immediate, database, dummy"),
+        ({"CACHE_URL": "nothing://x"}, "CACHE_URL is not a valid cache URL"),
+    ],
+)
+def test_other_bad_values_name_their_variable(variables, message):
+    assert message in refused(**variables)
+
+
+def test_check_deploy_passes_with_production_settings():
+    env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    env.update(KINDNET_ENV="production", SECRET_KEY=PRODUCTION_KEY, ALLOWED_HOSTS="a.example")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
