@@ -633,3 +633,40 @@ def test_open_to_everyone_read_only(anonymous_client, viewer_client, superuser_c
         assert client.get(URL).status_code == 200
     assert anonymous_client.post(URL, {}).status_code == 405
     assert superuser_client.delete(URL).status_code == 405
+
+
+def test_geocoding_results_reach_the_feed(
+    anonymous_client, gazetteer, django_capture_on_commit_callbacks
+):
+    """Geocoding writes with UPDATE (no signal); the feed must not keep the old answer."""
+    from crm.geocoding.services import members_geocode
+
+    school = active(SchoolFactory(city="Milano", street="", postal_code=""))
+    assert feed(anonymous_client)["total"] == 0  # not located yet: nothing, and now cached
+
+    with django_capture_on_commit_callbacks(execute=True):
+        members_geocode(member_ids=[school.pk])
+
+    assert ids(feed(anonymous_client)) == {school.pk}
+
+
+def test_imported_agreements_reach_the_feed(anonymous_client, django_capture_on_commit_callbacks):
+    """Imports write in bulk (no signal); the feed must not keep the old answer."""
+    from crm.imports.formats import SpreadsheetCSV
+    from crm.resources import AgreementResource
+
+    school = SchoolFactory(school_code="RMIC00001", latitude=41.9, longitude=12.5)
+    assert feed(anonymous_client)["total"] == 0  # no agreement yet: nothing, and now cached
+    header = "member_kind,member,type,signed_on,starts_on,ends_on"
+    row = f"school,RMIC00001,membership,{days(-10)},{days(-5)},{days(300)}"
+    dataset = SpreadsheetCSV().create_dataset(f"{header}\n{row}\n".encode())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = AgreementResource().import_data(dataset)
+
+    assert result.problems() == []
+    assert ids(feed(anonymous_client)) == {school.pk}
+
+
+def days(n: int) -> datetime.date:
+    return today() + datetime.timedelta(days=n)

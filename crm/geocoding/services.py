@@ -23,6 +23,7 @@ from crm.geocoding.cache import geocode_cache_get_many, geocode_cache_put
 from crm.geocoding.providers import ProviderChain, geocoder_chain
 from crm.geocoding.result import GeocodeQuery, GeocodeResult, GeocodingError
 from crm.models import KIND_APP_LABELS, GeocodeStatus, Member
+from crm.services import map_feed_invalidate
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +220,9 @@ def _write(members: list[Member], outcomes: dict[int, _Outcome], summary: Geocod
             _count(pk, outcome, attempts + 1, summary)
         for pks in groups.values():
             Member.objects.filter(pk__in=pks).update(**_values(outcomes[pks[0]], now))
+        if groups:
+            # UPDATE sends no signal: new coordinates must still reach the public map feed.
+            transaction.on_commit(map_feed_invalidate)
 
 
 def _values(outcome: _Outcome, now: datetime.datetime) -> dict:

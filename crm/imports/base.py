@@ -24,6 +24,7 @@ from import_export import fields, resources, widgets
 from crm.imports import widgets as kn_widgets
 from crm.imports.results import ImportResult, ImportRowResult
 from crm.imports.rules import check_constraints_errors
+from crm.services import map_feed_invalidate
 
 CHUNK = 2000
 
@@ -115,6 +116,9 @@ class NetworkResource(resources.ModelResource):
         kwargs["rollback_on_validation_errors"] = True
         result = super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
         result.column_of = self.column_names()
+        if not dry_run:
+            # Bulk writes send no signal: the public map feed must still see the import.
+            transaction.on_commit(map_feed_invalidate)
         return result
 
     def before_import(self, dataset, **kwargs) -> None:
