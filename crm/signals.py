@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.apps import apps
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from crm.models import Agreement, Member, Recognition, Sector
@@ -11,11 +10,10 @@ from crm.services import map_feed_invalidate
 
 
 def map_feed_changed(sender, **kwargs) -> None:
-    # Now, so no request serves the old feed under a new version after the change,
-    # and again after commit, so no request that read the rows mid-transaction
-    # leaves a stale feed in the cache.
+    # Before commit: the feed's view keeps answers built in the next few seconds only
+    # briefly and without validators (MAP_CACHE_SETTLE_SECONDS), so a request that read
+    # the rows before this transaction committed cannot leave a stale map behind.
     map_feed_invalidate()
-    transaction.on_commit(map_feed_invalidate)
 
 
 def connect() -> None:

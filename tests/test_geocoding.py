@@ -35,20 +35,13 @@ def reload(member: Member) -> Member:
 # --- The pipeline with the default (offline) geocoder ---------------------------------------
 
 
-def geocoding_only(callbacks: list) -> list:
-    """The on-commit callbacks of geocoding (the map feed also marks itself stale on commit)."""
-    from crm.services import map_feed_invalidate
-
-    return [callback for callback in callbacks if callback is not map_feed_invalidate]
-
-
 def test_creating_a_member_geocodes_it_after_commit_offline(
     gazetteer, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         school = SchoolFactory(city="Milano", street="Via Dante 5", postal_code="20121")
         assert reload(school).geocode_status == GeocodeStatus.PENDING  # nothing before commit
-    assert len(geocoding_only(callbacks)) == 1
+    assert len(callbacks) == 1
     school = reload(school)
     assert school.geocode_status == GeocodeStatus.OK
     assert (school.geocode_precision, school.geocode_provider) == ("city", "offline")
@@ -65,12 +58,12 @@ def test_changing_the_address_geocodes_again_and_other_edits_do_not(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         school.name = "Renamed"
         school.save()
-    assert geocoding_only(callbacks) == []
+    assert callbacks == []
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         school.city = "Lugano"
         school.country = "CH"
         school.save()
-    assert len(geocoding_only(callbacks)) == 1
+    assert len(callbacks) == 1
     school = reload(school)
     assert school.geocode_status == GeocodeStatus.OK
     assert km(school.coordinates, (46.0101, 8.96)) < 5

@@ -220,9 +220,9 @@ def _write(members: list[Member], outcomes: dict[int, _Outcome], summary: Geocod
             _count(pk, outcome, attempts + 1, summary)
         for pks in groups.values():
             Member.objects.filter(pk__in=pks).update(**_values(outcomes[pks[0]], now))
-        if groups:
-            # UPDATE sends no signal: new coordinates must still reach the public map feed.
-            transaction.on_commit(map_feed_invalidate)
+    if groups:
+        # UPDATE sends no signal: new coordinates must still reach the public map feed.
+        map_feed_invalidate()
 
 
 def _values(outcome: _Outcome, now: datetime.datetime) -> dict:

@@ -118,7 +118,7 @@ class NetworkResource(resources.ModelResource):
         result.column_of = self.column_names()
         if not dry_run:
             # Bulk writes send no signal: the public map feed must still see the import.
-            transaction.on_commit(map_feed_invalidate)
+            map_feed_invalidate()
         return result
 
     def before_import(self, dataset, **kwargs) -> None:
