@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import polib
-from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -16,13 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         compiled = 0
-        # The project's apps may keep their own catalogue in <app>/locale (Django finds it).
-        app_dirs = [
-            Path(app.path) / "locale"
-            for app in apps.get_app_configs()
-            if Path(app.path).parent == Path(settings.BASE_DIR)
-        ]
-        for locale_dir in [*settings.LOCALE_PATHS, *app_dirs]:
+        # One catalogue for the whole project, in LOCALE_PATHS (locale/).
+        for locale_dir in settings.LOCALE_PATHS:
             for po_path in Path(locale_dir).glob("*/LC_MESSAGES/*.po"):
                 po_file = polib.pofile(str(po_path))
                 po_file.save_as_mofile(str(po_path.with_suffix(".mo")))
