@@ -420,6 +420,12 @@ def test_labels_follow_lang_and_accept_language(anonymous_client):
         properties = body["features"][0]["properties"]
         return properties["country_name"], properties["sectors"]
 
+    assert feed(anonymous_client, "?lang=it")["features"][0]["properties"]["kind_label"] == (
+        "Scuola"
+    )
+    error = anonymous_client.get(URL + "?bbox=1,2", HTTP_ACCEPT_LANGUAGE="it").json()
+    assert error == {"bbox": ["Indica quattro numeri: minLon,minLat,maxLon,maxLat."]}
+
     assert labels(feed(anonymous_client)) == ("Switzerland", ["Education"])
     assert labels(feed(anonymous_client, "?lang=it")) == ("Svizzera", ["Istruzione"])
     assert anonymous_client.get(URL + "?lang=it")["Content-Language"] == "it"
