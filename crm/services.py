@@ -120,8 +120,16 @@ def map_feed_invalidate() -> None:
     """Make every cached answer of the public map feed stale (they are keyed by this version).
 
     Called by signals when a member, agreement, recognition or sector changes; bulk
-    writes that bypass signals (imports, `members_bulk_create`) call it themselves.
+    writes that bypass signals (imports, geocoding's UPDATEs) call it themselves.
+    The version is bumped now and once more when the surrounding transaction commits:
+    a request that read the rows before the commit cached its answer under the first
+    version, which the second makes stale. Outside a transaction both happen at once.
     """
+    _map_feed_version_bump()
+    transaction.on_commit(_map_feed_version_bump)
+
+
+def _map_feed_version_bump() -> None:
     # Never go backwards, even if two workers' clocks disagree slightly.
     previous = cache.get(MAP_FEED_VERSION_KEY) or 0.0
     cache.set(MAP_FEED_VERSION_KEY, max(time.time(), float(previous) + 0.001), timeout=None)

@@ -285,7 +285,6 @@ MAP_MAX_AGE = env.int("MAP_MAX_AGE", default=300)
 MAP_CACHE_TIMEOUT = env.int("MAP_CACHE_TIMEOUT", default=3600)
 # For this long after a change, answers are kept only briefly and sent without ETag or
 # Last-Modified: a transaction still open when its change was signalled has committed.
-MAP_CACHE_SETTLE_SECONDS = env.int("MAP_CACHE_SETTLE_SECONDS", default=5)
 # From this zoom on the feed returns every point on its own, never clusters.
 MAP_CLUSTER_MAX_ZOOM = env.int("MAP_CLUSTER_MAX_ZOOM", default=17)
 MAP_THROTTLE_RATE = env.str("MAP_THROTTLE_RATE", default="600/minute")

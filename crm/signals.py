@@ -10,9 +10,6 @@ from crm.services import map_feed_invalidate
 
 
 def map_feed_changed(sender, **kwargs) -> None:
-    # Before commit: the feed's view keeps answers built in the next few seconds only
-    # briefly and without validators (MAP_CACHE_SETTLE_SECONDS), so a request that read
-    # the rows before this transaction committed cannot leave a stale map behind.
     map_feed_invalidate()
 
 

@@ -314,7 +314,7 @@ def test_errors_in_the_submitters_language(client, castro_bg, private_root):
     assert response.status_code == 400
     page = html.unescape(response.text)
     for field, message in {
-        "mayor_name": "Questo campo è obbligatorio.",
+        "mayor_name": "Campo obbligatorio.",  # Django's wording as DRF's catalogue has it
         "privacy_consent": "Accetta l'informativa sulla privacy: senza il consenso non "
         "possiamo gestire la richiesta.",
         "resolution_file": "Allega la delibera consiliare in PDF.",

@@ -7,11 +7,9 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.management import call_command
 from django.test import Client
 
 from crm.models import Sector
@@ -364,22 +362,3 @@ def test_bad_map_settings_stop_start_up_naming_the_variable(variable, value, mes
     assert result.returncode == 1
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
-
-
-def test_compiletranslations_compiles_the_map_catalogue_and_nothing_installed(tmp_path):
-    catalogue = Path(django_settings.BASE_DIR) / "crm" / "locale" / "it" / "LC_MESSAGES"
-    compiled = catalogue / "django.mo"
-    compiled.unlink(missing_ok=True)
-    output = tmp_path / "out.txt"
-
-    with output.open("w") as stream:
-        call_command("compiletranslations", stdout=stream)
-
-    assert compiled.exists()
-    project_catalogues = [
-        *Path(django_settings.BASE_DIR).glob("locale/*/LC_MESSAGES/*.po"),
-        *Path(django_settings.BASE_DIR).glob("*/locale/*/LC_MESSAGES/*.po"),
-    ]
-    assert output.read_text().strip() == (
-        f"Compiled {len(project_catalogues)} translation catalogue(s)."
-    )

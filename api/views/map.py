@@ -11,9 +11,7 @@ from __future__ import annotations
 import datetime
 import gzip
 import hashlib
-import math
 import re
-import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -202,24 +200,18 @@ class MapFeedView(APIView):
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
         etag = f'W/"{digest}-{version:.6f}"'
         last_modified = max(version, _midnight(today))
-        # Just after a change its transaction may not have committed yet: what is built
-        # now is kept only until the change has settled, and carries no validators.
-        settling = version + settings.MAP_CACHE_SETTLE_SECONDS - time.time()
-
-        if settling <= 0:
-            not_modified = get_conditional_response(
-                request._request, etag=etag, last_modified=int(last_modified)
-            )
-            if not_modified is not None:
-                return self._finish(not_modified, etag, last_modified)
+        not_modified = get_conditional_response(
+            request._request, etag=etag, last_modified=int(last_modified)
+        )
+        if not_modified is not None:
+            return self._finish(not_modified, etag, last_modified)
 
         body_key = f"map-feed:{version:.6f}:{digest}"
         body = cache.get(body_key)
         if body is None:
             feed = map_feed_json(filters=filters, zoom=zoom, language=language)
             body = gzip.compress(feed, compresslevel=GZIP_LEVEL, mtime=0)
-            timeout = math.ceil(settling) if settling > 0 else settings.MAP_CACHE_TIMEOUT
-            cache.set(body_key, body, timeout=timeout)
+            cache.set(body_key, body, timeout=settings.MAP_CACHE_TIMEOUT)
         response = HttpResponse(content_type="application/geo+json")
         response["Content-Language"] = language
         if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
@@ -227,10 +219,6 @@ class MapFeedView(APIView):
         else:
             body = gzip.decompress(body)
         response.content = body
-        if settling > 0:
-            patch_cache_control(response, no_cache=True)
-            patch_vary_headers(response, ["Accept-Encoding", "Accept-Language"])
-            return response
         return self._finish(response, etag, last_modified)
 
     def _finish(self, response: HttpResponse, etag: str, last_modified: float) -> HttpResponse:
