@@ -25,10 +25,12 @@ SUPPORTED_LANGUAGES = dict(settings.LANGUAGES)
 
 
 def _language(request: HttpRequest) -> str:
-    """?lang=it, then the language posted with the form, then Accept-Language / cookie."""
-    for candidate in (request.GET.get("lang"), request.POST.get("language")):
-        if candidate in SUPPORTED_LANGUAGES:
-            return candidate
+    """?lang=it (already active, see crm.middleware), else the language posted with the
+    form, else Accept-Language / cookie."""
+    if request.GET.get("lang") not in SUPPORTED_LANGUAGES:
+        posted = request.POST.get("language")
+        if posted in SUPPORTED_LANGUAGES:
+            return posted
     return translation.get_language()[:2] if translation.get_language() else "en"
 
 
@@ -42,14 +44,10 @@ def _rate_limited(request: HttpRequest, *, group: str, rate: str) -> bool:
 @require_http_methods(["GET", "POST"])
 @never_cache
 def join_form(request: HttpRequest) -> HttpResponse:
-    language = request.GET.get("lang")
     if request.method == "POST":
         # Counted before the body is read: a flood costs no parsing.
         if _rate_limited(request, group="join-request", rate=settings.JOIN_REQUEST_RATE):
-            if language not in SUPPORTED_LANGUAGES:
-                language = translation.get_language()
-            with translation.override(language):
-                return _too_many(request)
+            return _too_many(request)  # in the language of ?lang= or the browser
         guard = upload_size_guard_install(request)
     else:
         guard = None
