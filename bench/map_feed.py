@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kindnet.settings")
 
 
 def median_ms(action: Callable[[], object], repeat: int) -> float:
@@ -86,7 +86,7 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, setup_test_environment
 
-    from crm.demo import synthetic_network_create
+    from kindnet.demo import synthetic_network_create
 
     setup_test_environment()
     engine = connection.vendor

@@ -2,7 +2,7 @@
 
 The page (/map/) opens on MAP_DEFAULT_BOUNDS fitted to the window and asks the feed
 for that view's `bbox` at that `zoom`, so the server sends clusters, not members.
-This script builds a synthetic network (crm.demo.synthetic_network_create) in a
+This script builds a synthetic network (kindnet.demo.synthetic_network_create) in a
 throw-away test database, computes the page's first view exactly as Leaflet does
 (fitBounds on the box, Web Mercator, integer zoom) for two window sizes, and measures
 the gzip-compressed feed answers:
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kindnet.settings")
 
 LIMIT_BYTES = 200 * 1024
 TILE = 256
@@ -98,7 +98,7 @@ def main() -> int:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from crm.demo import synthetic_network_create
+    from kindnet.demo import synthetic_network_create
 
     setup_test_environment()
     settings.MAP_THROTTLE_RATE = "100000/minute"

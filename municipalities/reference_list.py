@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from django.db import transaction
 
-from crm.gazetteer import place_name_normalize
+from crm.names import place_name_normalize
 from crm.models import GazetteerName
 from municipalities.models import MunicipalityReference
 

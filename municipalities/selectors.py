@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from crm.gazetteer import place_name_normalize
+from crm.names import place_name_normalize
 from crm.models import Member, MemberKind
 from municipalities.models import JoinRequest, MunicipalityReference
 

@@ -25,7 +25,7 @@ SUPPORTED_LANGUAGES = dict(settings.LANGUAGES)
 
 
 def _language(request: HttpRequest) -> str:
-    """?lang=it (already active, see crm.middleware), else the language posted with the
+    """?lang=it (already active, see kindnet.middleware), else the language posted with the
     form, else Accept-Language / cookie."""
     if request.GET.get("lang") not in SUPPORTED_LANGUAGES:
         posted = request.POST.get("language")

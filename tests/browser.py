@@ -209,7 +209,7 @@ def demo_network(transactional_db):
     """The demo network (Italy and Switzerland), located, as `make run` shows it."""
     from django.core.cache import cache
 
-    from crm.demo import DemoLoader
+    from kindnet.demo import DemoLoader
 
     DemoLoader().load()
     demo_network_locate()

@@ -185,7 +185,7 @@ def _pdf_file():
 
 
 def _normalize(name: str) -> str:
-    from crm.gazetteer import place_name_normalize
+    from crm.names import place_name_normalize
 
     return place_name_normalize(name)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from crm.gazetteer import place_name_normalize
+from crm.names import place_name_normalize
 
 #: Known cities: normalised name -> (lat, lon). Streets are placed a little off the centre.
 CITIES = {

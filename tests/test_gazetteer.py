@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from crm.demo import PLACES
-from crm.gazetteer import gazetteer_lookup, place_name_normalize
+from kindnet.demo import PLACES
+from crm.gazetteer import gazetteer_lookup
+from crm.names import place_name_normalize
 from crm.geocoding.providers import OfflineProvider
 from crm.geocoding.result import GeocodeQuery, PlaceNotFound
 from crm.geocoding.services import members_geocode

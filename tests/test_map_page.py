@@ -351,7 +351,7 @@ def test_a_centre_needs_both_coordinates(client: Client):
 def test_bad_map_settings_stop_start_up_naming_the_variable(variable, value, message):
     env = {**os.environ, variable: value}
     result = subprocess.run(
-        [sys.executable, "-c", "import crm.settings"],
+        [sys.executable, "-c", "import kindnet.settings"],
         cwd=django_settings.BASE_DIR,
         env=env,
         capture_output=True,

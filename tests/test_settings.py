@@ -46,7 +46,7 @@ PRODUCTION_KEY = secrets.token_urlsafe(60)
 
 def load_settings(**variables: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
-    env.update(variables, DJANGO_SETTINGS_MODULE="crm.settings", PYTHONWARNINGS="error")
+    env.update(variables, DJANGO_SETTINGS_MODULE="kindnet.settings", PYTHONWARNINGS="error")
     return subprocess.run(
         [sys.executable, "-c", PRINT_SETTINGS],
         cwd=BASE_DIR,

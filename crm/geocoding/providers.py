@@ -25,7 +25,7 @@ from geopy.exc import (
 from geopy.geocoders import Nominatim
 
 from crm.gazetteer import gazetteer_lookup
-from crm.geocoding.config import nominatim_config_check
+from geocoding.config import nominatim_config_check
 from crm.geocoding.rate_limit import SharedRateLimiter, throttle_penalize
 from crm.geocoding.result import (
     GeocodeQuery,

@@ -41,7 +41,7 @@ class GeocodeQuery:
     @property
     def normalized(self) -> str:
         """The cache key text: same place however it is spelt, accented or cased."""
-        from crm.gazetteer import place_name_normalize  # late: keeps this module import-free
+        from crm.names import place_name_normalize  # late: keeps this module import-free
 
         parts = [self.street, self.postal_code, self.city, self.country]
         return "|".join(place_name_normalize(part) for part in parts)

@@ -1,18 +1,13 @@
-"""Saving a member only enqueues geocoding, after the commit; the rules live in Member.save()."""
+"""Members waiting for coordinates are queued after the commit; the rules live in Member.save()."""
 
 from __future__ import annotations
 
-from django.db.models.signals import post_save
-from django.dispatch import receiver
-
 from crm.geocoding.services import members_geocode_enqueue
-from crm.models import Member
+from crm.signals import members_moved
 
 
-@receiver(post_save, dispatch_uid="crm.geocoding.member_saved")
-def member_saved(sender, instance, raw: bool = False, **kwargs) -> None:
-    if raw or not isinstance(instance, Member):
-        return
-    if getattr(instance, "_geocode_wanted", False):
-        instance._geocode_wanted = False
-        members_geocode_enqueue(member_ids=[instance.pk])
+def members_moved_received(sender, member_ids, **kwargs) -> None:
+    members_geocode_enqueue(member_ids=list(member_ids))
+
+
+members_moved.connect(members_moved_received, dispatch_uid="geocoding.members_moved")

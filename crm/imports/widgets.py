@@ -16,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from import_export import widgets
 
-from crm.gazetteer import place_name_normalize
+from crm.names import place_name_normalize
 from crm.models import Chapter, Sector
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")

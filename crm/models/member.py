@@ -165,6 +165,8 @@ class Member(models.Model):
     history = HistoricalRecords(inherit=True)
     objects = MemberQuerySet.as_manager()
 
+    #: Set by save(): True when the save left the member waiting for coordinates.
+    geocoding_due: bool = False
     #: Set by each subclass; the value stored in `kind`.
     KIND: str = ""
     #: Fields that normalize() derives (no form shows them) and that database
@@ -217,8 +219,9 @@ class Member(models.Model):
         reset = self._geocode_reset_if_moved()
         if reset and kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], *GEOCODE_FIELDS}
-        # Read by crm.geocoding.signals (post_save), which enqueues geocoding after the commit.
-        self._geocode_wanted = self.geocode_status == GeocodeStatus.PENDING and (
+        #: Read by crm.signals after the save: True when this save left the member waiting
+        #: for coordinates (new, or moved), so geocoding is queued after the commit.
+        self.geocoding_due = self.geocode_status == GeocodeStatus.PENDING and (
             reset or self._geocode_new
         )
         super().save(*args, **kwargs)

@@ -193,7 +193,7 @@ def _render_map(request: HttpRequest, *, embed: bool) -> HttpResponse:
     form = MapQueryForm(request.GET)
     form.is_valid()  # invalid parameters are reported on the page and otherwise ignored
     values = form.cleaned_data
-    # `?lang=` is already active (crm.middleware.QueryLanguageMiddleware).
+    # `?lang=` is already active (kindnet.middleware.QueryLanguageMiddleware).
     language = translation.get_language() or settings.LANGUAGE_CODE
 
     options = map_filter_options(language=language)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from crm.demo import DemoLoader, synthetic_network_create
+from kindnet.demo import DemoLoader, synthetic_network_create
 
 
 class Command(BaseCommand):
