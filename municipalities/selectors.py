@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from crm.names import place_name_normalize
 from crm.models import Member, MemberKind
+from crm.names import place_name_normalize
 from municipalities.models import JoinRequest, MunicipalityReference
 
 

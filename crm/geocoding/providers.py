@@ -25,7 +25,6 @@ from geopy.exc import (
 from geopy.geocoders import Nominatim
 
 from crm.gazetteer import gazetteer_lookup
-from geocoding.config import nominatim_config_check
 from crm.geocoding.rate_limit import SharedRateLimiter, throttle_penalize
 from crm.geocoding.result import (
     GeocodeQuery,
@@ -35,6 +34,7 @@ from crm.geocoding.result import (
     ProviderRateLimited,
     ProviderUnavailable,
 )
+from geocoding.config import nominatim_config_check
 
 
 class Provider(Protocol):

@@ -16,8 +16,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from import_export import widgets
 
-from crm.names import place_name_normalize
 from crm.models import Chapter, Sector
+from crm.names import place_name_normalize
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
 SECTOR_SEPARATORS = re.compile(r"\s*;\s*")
