@@ -205,15 +205,13 @@ class AgreementResource(MemberReferenceResource):
 
     def insert(self, instances: list) -> None:
         # Agreement.save() numbers references one query at a time; here one query a year.
-        from crm.services import agreement_next_reference
-
         next_number: dict[int, int] = {}
         for agreement in instances:
             if agreement.reference:
                 continue
             year = (agreement.signed_on or agreement.starts_on).year
             if year not in next_number:
-                first = agreement_next_reference(year=year)
+                first = Agreement.objects.next_reference(year=year)
                 next_number[year] = int(first.rsplit("-", 1)[1])
             agreement.reference = (
                 f"{settings.AGREEMENT_REFERENCE_PREFIX}-{year}-{next_number[year]:04d}"

@@ -10,30 +10,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Agreement
 from crm.selectors import MAP_FEED_VERSION_KEY
-
-
-def agreement_next_reference(*, year: int) -> str:
-    """The next free reference of `year`, e.g. IKM-2026-0042.
-
-    Callers save inside the unique constraint on `reference`, so a race between two
-    staff members ends in an IntegrityError rather than in two equal references.
-    """
-    prefix = f"{settings.AGREEMENT_REFERENCE_PREFIX}-{year}-"
-    # Longest first, so that 10000 comes after 9999 (a plain text order would not).
-    last = (
-        Agreement.objects.filter(reference__startswith=prefix)
-        .order_by(Length("reference").desc(), "-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last.rsplit("-", 1)[1]) + 1 if last and last.rsplit("-", 1)[1].isdigit() else 1
-    return f"{prefix}{number:04d}"
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:

@@ -9,9 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
-import crm.services
-from crm.models import Agreement, AgreementStatus
-from crm.services import agreement_next_reference, agreement_renew, period_end
+from crm.models import Agreement, AgreementQuerySet, AgreementStatus
+from crm.services import agreement_renew, period_end
 from tests.factories import AgreementFactory, SchoolFactory, today
 
 pytestmark = pytest.mark.django_db
@@ -146,10 +145,10 @@ def test_references_are_sequential_per_year():
 
 def test_reference_continues_after_gaps_and_past_9999():
     AgreementFactory(reference="IKM-2025-0007", signed_on=datetime.date(2025, 1, 1))
-    assert agreement_next_reference(year=2025) == "IKM-2025-0008"
+    assert Agreement.objects.next_reference(year=2025) == "IKM-2025-0008"
     AgreementFactory(reference="IKM-2025-9999", signed_on=datetime.date(2025, 1, 1))
     AgreementFactory(reference="IKM-2025-10000", signed_on=datetime.date(2025, 1, 1))
-    assert agreement_next_reference(year=2025) == "IKM-2025-10001"
+    assert Agreement.objects.next_reference(year=2025) == "IKM-2025-10001"
 
 
 def test_given_reference_is_kept_and_prefix_follows_the_setting(settings):
@@ -160,18 +159,18 @@ def test_given_reference_is_kept_and_prefix_follows_the_setting(settings):
 
 def test_reference_taken_meanwhile_is_retried(monkeypatch):
     """Another session saving between our read and our insert costs a retry, not an error."""
-    real = crm.services.agreement_next_reference
+    real = AgreementQuerySet.next_reference
     calls = []
 
-    def racing(*, year: int) -> str:
-        reference = real(year=year)
+    def racing(self, *, year: int) -> str:
+        reference = real(self, year=year)
         if not calls:
             # The other staff member's agreement lands with the number we just read.
             AgreementFactory(reference=reference, signed_on=datetime.date(year, 1, 2))
         calls.append(reference)
         return reference
 
-    monkeypatch.setattr(crm.services, "agreement_next_reference", racing)
+    monkeypatch.setattr(AgreementQuerySet, "next_reference", racing)
     agreement = AgreementFactory(signed_on=datetime.date(2026, 2, 1))
     assert calls == ["IKM-2026-0001", "IKM-2026-0002"]
     assert agreement.reference == "IKM-2026-0002"

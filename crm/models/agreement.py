@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -36,6 +37,24 @@ def expiring_days() -> int:
 
 
 class AgreementQuerySet(models.QuerySet):
+    def next_reference(self, *, year: int) -> str:
+        """The next free reference of `year`, e.g. IKM-2026-0042.
+
+        Callers save inside the unique constraint on `reference`, so a race between two
+        staff members ends in an IntegrityError (which `Agreement.save` retries) rather
+        than in two equal references.
+        """
+        prefix = f"{settings.AGREEMENT_REFERENCE_PREFIX}-{year}-"
+        # Longest first, so that 10000 comes after 9999 (a plain text order would not).
+        last = (
+            self.filter(reference__startswith=prefix)
+            .order_by(Length("reference").desc(), "-reference")
+            .values_list("reference", flat=True)
+            .first()
+        )
+        number = last.rsplit("-", 1)[1] if last else ""
+        return f"{prefix}{int(number) + 1 if number.isdigit() else 1:04d}"
+
     def active_on(self, day: datetime.date | None = None) -> AgreementQuerySet:
         """Agreements in force on `day` (today by default): signed, started, not ended."""
         day = day or timezone.localdate()
@@ -173,11 +192,9 @@ class Agreement(models.Model):
         if self.reference:
             super().save(*args, **kwargs)
             return
-        from crm.services import agreement_next_reference
-
         year = (self.signed_on or self.starts_on).year
         for attempt in range(1, self.REFERENCE_ATTEMPTS + 1):
-            self.reference = agreement_next_reference(year=year)
+            self.reference = Agreement.objects.next_reference(year=year)
             try:
                 # A savepoint, so a lost race leaves the outer transaction usable.
                 with transaction.atomic(using=kwargs.get("using")):
