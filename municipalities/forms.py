@@ -8,12 +8,10 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from municipalities.services import join_request_check
-from municipalities.uploads import resolution_pdf_validate, too_large_message
+from municipalities.services import join_request_problems
 
 _STARTED_SALT = "municipalities.join-form.started"
 
@@ -50,19 +48,16 @@ class JoinRequestForm(forms.Form):
     )
     resolution_file = forms.FileField(
         label=_("Council resolution (PDF)"),
-        required=False,  # "required" is checked in clean_resolution_file, after the size guard
+        required=False,  # "required" is the service's rule, checked after the size guard
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
     message = forms.CharField(
         label=_("Message (optional)"), required=False, max_length=3000, widget=forms.Textarea
     )
+    # Not required at field level: the service says why consent is needed.
     privacy_consent = forms.BooleanField(
         label=_("I have read the privacy notice and agree to the processing of these data."),
-        error_messages={
-            "required": _(
-                "Please accept the privacy notice: we cannot handle the request without it."
-            )
-        },
+        required=False,
     )
     # Left empty by people (it is hidden); bots fill every field they find.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
@@ -73,21 +68,6 @@ class JoinRequestForm(forms.Form):
         self.fields["country"].choices = list(countries)
         self.started_token = started_token
         self.too_large = too_large
-
-    def clean_resolution_date(self):
-        day = self.cleaned_data["resolution_date"]
-        if day > timezone.localdate():
-            raise ValidationError(_("The resolution date cannot be in the future."))
-        return day
-
-    def clean_resolution_file(self):
-        upload = self.cleaned_data.get("resolution_file")
-        if self.too_large:
-            raise ValidationError(too_large_message(), code="too_large")
-        if not upload:
-            raise ValidationError(_("Attach the council resolution as a PDF."), code="required")
-        resolution_pdf_validate(upload)
-        return upload
 
     def clean(self):
         cleaned = super().clean()
@@ -100,16 +80,18 @@ class JoinRequestForm(forms.Form):
                 ),
             )
         self._check_fill_time()
-        if cleaned.get("country") and cleaned.get("municipality_name"):
-            try:
-                join_request_check(
-                    country=cleaned["country"],
-                    municipality_code=cleaned.get("municipality_code", ""),
-                    municipality_name=cleaned["municipality_name"],
-                )
-            except ValidationError as exc:
-                for field, messages in exc.message_dict.items():
-                    self.add_error(field if field in self.fields else None, messages)
+        problems, _reference, _name = join_request_problems(
+            country=cleaned.get("country", ""),
+            municipality_code=cleaned.get("municipality_code", ""),
+            municipality_name=cleaned.get("municipality_name", ""),
+            resolution_date=cleaned.get("resolution_date"),
+            resolution_file=cleaned.get("resolution_file"),
+            privacy_consent=cleaned.get("privacy_consent", False),
+            upload_too_large=self.too_large,
+        )
+        for field, messages in problems.items():
+            if field not in self.errors:
+                self.add_error(field if field in self.fields else None, messages)
         return cleaned
 
     def _check_fill_time(self) -> None:

@@ -34,7 +34,7 @@ from municipalities.models import (
     Municipality,
     MunicipalityReference,
 )
-from municipalities.uploads import resolution_pdf_validate
+from municipalities.uploads import resolution_pdf_validate, too_large_message
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +160,50 @@ def join_request_check(
     return reference, name
 
 
+def join_request_problems(
+    *,
+    country: str,
+    municipality_code: str = "",
+    municipality_name: str = "",
+    resolution_date: datetime.date | None = None,
+    resolution_file: UploadedFile | None = None,
+    privacy_consent: bool = False,
+    upload_too_large: bool = False,
+) -> tuple[dict[str, list[str]], MunicipalityReference | None, str]:
+    """Every rule of a join request, by field: (errors, listed municipality, its name).
+
+    The form and the API call it for feedback in one round beside their own parsing
+    errors; `join_request_submit` calls it again before it stores anything. A value
+    that failed parsing is passed as None and its rule is skipped (its field already
+    has an error).
+    """
+    errors: dict[str, list[str]] = {}
+    if not privacy_consent:
+        errors["privacy_consent"] = [
+            _("Please accept the privacy notice: we cannot handle the request without it.")
+        ]
+    if upload_too_large:
+        errors["resolution_file"] = [too_large_message()]
+    elif resolution_file is None:
+        errors["resolution_file"] = [_("Attach the council resolution as a PDF.")]
+    else:
+        try:
+            resolution_pdf_validate(resolution_file)
+        except ValidationError as exc:
+            errors["resolution_file"] = exc.messages
+    if resolution_date and resolution_date > timezone.localdate():
+        errors["resolution_date"] = [_("The resolution date cannot be in the future.")]
+    reference, name = None, municipality_name
+    if country:
+        try:
+            reference, name = join_request_check(
+                country=country, municipality_code=municipality_code, municipality_name=name
+            )
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    return errors, reference, name
+
+
 def join_request_submit(
     *,
     country: str,
@@ -172,7 +216,7 @@ def join_request_submit(
     mayor_name: str,
     resolution_number: str,
     resolution_date: datetime.date,
-    resolution_file: UploadedFile,
+    resolution_file: UploadedFile | None,
     privacy_consent: bool,
     message: str = "",
     language: str = "en",
@@ -183,24 +227,14 @@ def join_request_submit(
     Raises ValidationError (by field) and then stores nothing: no row and no file.
     """
     country = str(country).upper()
-    errors: dict[str, list[str]] = {}
-    if not privacy_consent:
-        errors["privacy_consent"] = [
-            _("Please accept the privacy notice: we cannot handle the request without it.")
-        ]
-    try:
-        resolution_pdf_validate(resolution_file)
-    except ValidationError as exc:
-        errors["resolution_file"] = exc.messages
-    if resolution_date and resolution_date > timezone.localdate():
-        errors["resolution_date"] = [_("The resolution date cannot be in the future.")]
-    reference, name = None, municipality_name
-    try:
-        reference, name = join_request_check(
-            country=country, municipality_code=municipality_code, municipality_name=name
-        )
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    errors, reference, name = join_request_problems(
+        country=country,
+        municipality_code=municipality_code,
+        municipality_name=municipality_name,
+        resolution_date=resolution_date,
+        resolution_file=resolution_file,
+        privacy_consent=privacy_consent,
+    )
     join_request = JoinRequest(
         channel=channel,
         language=language if language in dict(settings.LANGUAGES) else "en",

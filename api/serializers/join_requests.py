@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from rest_framework import serializers
 
 from municipalities.models import JoinRequest, JoinRequestChannel
-from municipalities.services import join_request_submit
-from municipalities.uploads import resolution_pdf_validate, too_large_message
+from municipalities.services import join_request_problems, join_request_submit
 
 
 class JoinRequestCreateSerializer(serializers.Serializer):
@@ -33,28 +31,23 @@ class JoinRequestCreateSerializer(serializers.Serializer):
     # Not "required" at field level: a file dropped for its size must say so, not "required".
     resolution_file = serializers.FileField(required=False, write_only=True)
     message = serializers.CharField(required=False, allow_blank=True, max_length=3000, default="")
-    privacy_consent = serializers.BooleanField()
+    # Not required here: the service says why consent is needed.
+    privacy_consent = serializers.BooleanField(default=False)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
 
-    def validate_privacy_consent(self, value: bool) -> bool:
-        if not value:
-            raise serializers.ValidationError(
-                _("Please accept the privacy notice: we cannot handle the request without it.")
-            )
-        return value
-
     def validate(self, attrs: dict) -> dict:
-        upload = attrs.get("resolution_file")
-        if self.context.get("upload_too_large"):
-            raise serializers.ValidationError({"resolution_file": [too_large_message()]})
-        if upload is None:
-            raise serializers.ValidationError(
-                {"resolution_file": [_("Attach the council resolution as a PDF.")]}
-            )
-        try:
-            resolution_pdf_validate(upload)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"resolution_file": exc.messages}) from exc
+        problems, _reference, _name = join_request_problems(
+            **{
+                field: attrs.get(field)
+                for field in ("resolution_date", "resolution_file", "privacy_consent")
+            },
+            country=attrs.get("country", ""),
+            municipality_code=attrs.get("municipality_code", ""),
+            municipality_name=attrs.get("municipality_name", ""),
+            upload_too_large=bool(self.context.get("upload_too_large")),
+        )
+        if problems:
+            raise serializers.ValidationError(problems)
         return attrs
 
     def create(self, validated_data: dict) -> JoinRequest:
