@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django_countries import countries
 from rest_framework import serializers
 
@@ -52,12 +51,11 @@ class JoinRequestCreateSerializer(serializers.Serializer):
 
     def create(self, validated_data: dict) -> JoinRequest:
         language = validated_data.pop("language", None) or self.context.get("language", "en")
-        try:
-            return join_request_submit(
-                **validated_data, language=language, channel=JoinRequestChannel.API
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
+        # A ValidationError of the service (a duplicate sent meanwhile) is a 400 by field,
+        # through api.exceptions.
+        return join_request_submit(
+            **validated_data, language=language, channel=JoinRequestChannel.API
+        )
 
 
 class JoinRequestSerializer(serializers.ModelSerializer):

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.serializers.agreements import AgreementRenewSerializer, AgreementSerializer
-from api.views import ID_PATTERN
+from api.views.base import NetworkViewSet
 from crm.filters import AgreementFilterSet
 from crm.models import Agreement
 from crm.services import agreement_renew
 
 
-class AgreementViewSet(viewsets.ModelViewSet):
+class AgreementViewSet(NetworkViewSet):
     queryset = Agreement.objects.all()
-    lookup_value_regex = ID_PATTERN
     serializer_class = AgreementSerializer
     filterset_class = AgreementFilterSet
     search_fields = ["reference", "member__name", "signatories"]
@@ -49,12 +47,9 @@ class AgreementViewSet(viewsets.ModelViewSet):
         params = AgreementRenewSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         renewed_before = Agreement.objects.filter(renews=agreement).exists()
-        try:
-            successor = agreement_renew(
-                agreement=agreement, signed_on=params.validated_data.get("signed_on")
-            )
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(serializers.as_serializer_error(error)) from error
+        successor = agreement_renew(
+            agreement=agreement, signed_on=params.validated_data.get("signed_on")
+        )
         successor = self.get_queryset().get(pk=successor.pk)
         return Response(
             self.get_serializer(successor).data,

@@ -8,13 +8,12 @@ to anonymous town halls while the actions are for staff only.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import Throttled
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -117,10 +116,7 @@ class JoinRequestViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request, reference: str | None = None) -> Response:
         join_request = self.get_object()
-        try:
-            join_request_approve(join_request=join_request, by=request.user)
-        except DjangoValidationError as exc:
-            raise ValidationError({"detail": exc.messages}) from exc
+        join_request_approve(join_request=join_request, by=request.user)
         join_request.refresh_from_db()
         return Response(JoinRequestSerializer(join_request).data)
 
@@ -129,12 +125,7 @@ class JoinRequestViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         join_request = self.get_object()
         serializer = JoinRequestRejectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            join_request = join_request_reject(
-                join_request=join_request,
-                by=request.user,
-                reason=serializer.validated_data["reason"],
-            )
-        except DjangoValidationError as exc:
-            raise ValidationError(getattr(exc, "message_dict", {"detail": exc.messages})) from exc
+        join_request = join_request_reject(
+            join_request=join_request, by=request.user, reason=serializer.validated_data["reason"]
+        )
         return Response(JoinRequestSerializer(join_request).data)

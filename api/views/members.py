@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from rest_framework import viewsets
 
 from ambassadors.filters import AmbassadorFilterSet
 from ambassadors.models import Ambassador
@@ -15,7 +14,7 @@ from api.serializers.members import (
     OrganizationSerializer,
     SchoolSerializer,
 )
-from api.views import ID_PATTERN
+from api.views.base import NetworkReadOnlyViewSet, NetworkViewSet
 from crm.filters import MemberFilterSet
 from crm.models import Member, Sector
 from municipalities.filters import MunicipalityFilterSet
@@ -44,49 +43,43 @@ class MemberListMixin:
         )
 
 
-class MemberViewSet(MemberListMixin, viewsets.ReadOnlyModelViewSet):
+class MemberViewSet(MemberListMixin, NetworkReadOnlyViewSet):
     """Every member of every kind; each is created and changed through its kind's endpoint."""
 
     queryset = Member.objects.all()
-    lookup_value_regex = ID_PATTERN
     serializer_class = MemberSerializer
     filterset_class = MemberFilterSet
 
 
-class SchoolViewSet(MemberListMixin, viewsets.ModelViewSet):
+class SchoolViewSet(MemberListMixin, NetworkViewSet):
     queryset = School.objects.all()
-    lookup_value_regex = ID_PATTERN
     serializer_class = SchoolSerializer
     filterset_class = SchoolFilterSet
     search_fields = [*MEMBER_SEARCH, "school_code"]
 
 
-class CompanyViewSet(MemberListMixin, viewsets.ModelViewSet):
+class CompanyViewSet(MemberListMixin, NetworkViewSet):
     queryset = Company.objects.all()
-    lookup_value_regex = ID_PATTERN
     serializer_class = CompanySerializer
     filterset_class = CompanyFilterSet
     search_fields = [*MEMBER_SEARCH, "vat_number"]
 
 
-class OrganizationViewSet(MemberListMixin, viewsets.ModelViewSet):
+class OrganizationViewSet(MemberListMixin, NetworkViewSet):
     queryset = Organization.objects.all()
-    lookup_value_regex = ID_PATTERN
     serializer_class = OrganizationSerializer
     filterset_class = OrganizationFilterSet
 
 
-class MunicipalityViewSet(MemberListMixin, viewsets.ModelViewSet):
+class MunicipalityViewSet(MemberListMixin, NetworkViewSet):
     queryset = Municipality.objects.all()
-    lookup_value_regex = ID_PATTERN
     serializer_class = MunicipalitySerializer
     filterset_class = MunicipalityFilterSet
     search_fields = [*MEMBER_SEARCH, "official_code"]
 
 
-class AmbassadorViewSet(MemberListMixin, viewsets.ModelViewSet):
+class AmbassadorViewSet(MemberListMixin, NetworkViewSet):
     queryset = Ambassador.objects.all()
-    lookup_value_regex = ID_PATTERN
     serializer_class = AmbassadorSerializer
     filterset_class = AmbassadorFilterSet
     search_fields = [*MEMBER_SEARCH, "first_name", "last_name"]

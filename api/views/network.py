@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from rest_framework import viewsets
-
 from api.serializers.network import (
     ChapterSerializer,
     ContactSerializer,
     RecognitionSerializer,
     SectorSerializer,
 )
-from api.views import ID_PATTERN
+from api.views.base import NetworkViewSet
 from crm.filters import ChapterFilterSet, ContactFilterSet, RecognitionFilterSet, SectorFilterSet
 from crm.models import Chapter, Contact, Recognition, Sector
 
 
-class ContactViewSet(viewsets.ModelViewSet):
+class ContactViewSet(NetworkViewSet):
     queryset = Contact.objects.all()
-    lookup_value_regex = ID_PATTERN
     serializer_class = ContactSerializer
     filterset_class = ContactFilterSet
     search_fields = ["name", "email", "role", "member__name"]
@@ -25,9 +22,8 @@ class ContactViewSet(viewsets.ModelViewSet):
     ordering = ["member_id", "-is_primary", "name"]
 
 
-class RecognitionViewSet(viewsets.ModelViewSet):
+class RecognitionViewSet(NetworkViewSet):
     queryset = Recognition.objects.all()
-    lookup_value_regex = ID_PATTERN
     serializer_class = RecognitionSerializer
     filterset_class = RecognitionFilterSet
     search_fields = ["title", "member__name"]
@@ -35,9 +31,8 @@ class RecognitionViewSet(viewsets.ModelViewSet):
     ordering = ["-awarded_on", "title"]
 
 
-class ChapterViewSet(viewsets.ModelViewSet):
+class ChapterViewSet(NetworkViewSet):
     queryset = Chapter.objects.all()
-    lookup_value_regex = ID_PATTERN
     serializer_class = ChapterSerializer
     filterset_class = ChapterFilterSet
     search_fields = ["name"]
@@ -45,9 +40,8 @@ class ChapterViewSet(viewsets.ModelViewSet):
     ordering = ["name"]
 
 
-class SectorViewSet(viewsets.ModelViewSet):
+class SectorViewSet(NetworkViewSet):
     queryset = Sector.objects.all()
-    lookup_value_regex = ID_PATTERN
     serializer_class = SectorSerializer
     filterset_class = SectorFilterSet
     search_fields = ["slug", "name_en", "name_it"]
