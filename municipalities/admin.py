@@ -88,10 +88,6 @@ class MunicipalityReferenceAdmin(admin.ModelAdmin):
         return False
 
 
-def _coordinates(ref: MunicipalityReference) -> str:
-    return f"{ref.latitude:.5f}, {ref.longitude:.5f}" if ref.coordinates else "—"
-
-
 class RejectForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for the rejection"),
