@@ -58,9 +58,9 @@ def run(args: argparse.Namespace) -> None:
     from django.test.utils import override_settings
 
     from crm.bulk import members_bulk_create
-    from crm.geocoding.providers import geocoder_chain
-    from crm.geocoding.services import members_geocode
     from crm.models import GeocodeStatus, Member
+    from geocoding.providers import geocoder_chain
+    from geocoding.services import member_geocode_query, members_geocode
     from partners.models import School
     from tests.nominatim_fake import FakeNominatim
 
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> None:
             chain = geocoder_chain()
             started = time.perf_counter()
             for member in sample:
-                chain.geocode(member.geocode_query())
+                chain.geocode(member_geocode_query(member=member))
             baseline_rate = len(sample) / (time.perf_counter() - started)
             fake.requests.clear()
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.db.models import Count, Prefetch
 from django.forms.models import BaseInlineFormSet
-from django.http import JsonResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -24,13 +23,15 @@ from crm.admin_filters import (
     MembershipStatusFilter,
     RegionFilter,
 )
-from crm.gazetteer import gazetteer_places_within
-from crm.geocoding.services import members_geocode_enqueue
-from crm.geocoding.widgets import MemberMapWidget
 from crm.imports.admin import NetworkImportExportMixin
-from crm.models import Agreement, Chapter, Contact, GeocodeStatus, Member, Recognition, Sector
+from crm.models import Agreement, Chapter, Contact, Member, Recognition, Sector
 from crm.resources import AgreementResource, ContactResource
 from crm.services import agreement_renew
+from geocoding.admin import (
+    GEOCODING_FIELDSET,
+    MemberGeocodingAdminMixin,
+    MemberListGeocodingAdminMixin,
+)
 
 
 @admin.register(Chapter)
@@ -114,67 +115,18 @@ ADDRESS_FIELDSET = (
     _("Address"),
     {"fields": ["street", "postal_code", "city", "province", "region", "country"]},
 )
-GEOCODING_FIELDSET = (
-    _("Map"),
-    {
-        "fields": [
-            "show_on_map",
-            "location_map",
-            ("latitude", "longitude"),
-            "geocode_status",
-            ("geocode_precision", "geocode_provider"),
-            ("geocoded_at", "geocode_attempts"),
-            "geocode_error",
-        ],
-        "description": _(
-            "Coordinates are found automatically from the address. Drag the marker (or "
-            "type the coordinates) to set them by hand: 'Set by hand' is never overwritten."
-        ),
-    },
-)
 CONTACT_FIELDSET = (_("Contact"), {"fields": ["email", "phone", "website"]})
 PUBLIC_FIELDSET = (_("Profile"), {"fields": ["description", "notes"]})
 # "kindness.org" means https://kindness.org (Django 6's default; avoids its deprecation warning).
 URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 
 
-class MemberAdminForm(forms.ModelForm):
-    """Adds the manual-override map; typed or dragged coordinates mean "set by hand"."""
-
-    location_map = forms.CharField(
-        label=_("Place on the map"),
-        required=False,
-        widget=MemberMapWidget,
-        help_text=_("Drag the marker or click the map to set the coordinates by hand."),
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        moved = {"latitude", "longitude"} & set(self.changed_data)
-        if moved and cleaned.get("latitude") is not None and cleaned.get("longitude") is not None:
-            cleaned["geocode_status"] = GeocodeStatus.MANUAL
-        return cleaned
-
-
-def _geocode_queued_message(count: int, manual: int) -> str:
-    text = ngettext(
-        "Geocoding of %(n)d member queued.", "Geocoding of %(n)d members queued.", count
-    ) % {"n": count}
-    if manual:
-        text += " " + ngettext(
-            "%(n)d set by hand is left alone.", "%(n)d set by hand are left alone.", manual
-        ) % {"n": manual}
-    return text
-
-
-class MemberKindAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
+class MemberKindAdmin(MemberGeocodingAdminMixin, NetworkImportExportMixin, SimpleHistoryAdmin):
     """Shared by every kind's admin: columns, filters, inlines and constant-query lists.
 
     Each kind names its import/export resource in `resource_classes`.
     """
 
-    form = MemberAdminForm
-    actions = ["geocode_selected"]
     # Django 6 makes https the default scheme of typed web addresses; opt in now (no warning).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
@@ -208,19 +160,6 @@ class MemberKindAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_membership()
 
-    def save_model(self, request, obj: Member, form, change: bool) -> None:
-        placed = {"latitude", "longitude", "geocode_status"} & set(form.changed_data)
-        if placed and obj.geocode_status == GeocodeStatus.MANUAL and obj.coordinates:
-            obj.geocode_set_by_hand(latitude=obj.latitude, longitude=obj.longitude)
-        super().save_model(request, obj, form, change)
-
-    @admin.action(description=_("Geocode selected members"), permissions=["change"])
-    def geocode_selected(self, request, queryset) -> None:
-        ids = list(queryset.values_list("pk", flat=True))
-        manual = queryset.filter(geocode_status=GeocodeStatus.MANUAL).count()
-        members_geocode_enqueue(member_ids=ids)
-        self.message_user(request, _geocode_queued_message(len(ids), manual), messages.SUCCESS)
-
     def get_fieldsets(self, request, obj=None):
         return [
             (None, {"fields": ["name", "chapter", "sectors"]}),
@@ -240,7 +179,7 @@ class MemberKindAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(MemberListGeocodingAdminMixin, admin.ModelAdmin):
     """Every member of every kind in one list; each row opens its own kind's page."""
 
     list_display = [
@@ -259,15 +198,6 @@ class MemberAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_per_page = 50
     formfield_overrides = URL_FIELD_OVERRIDES
-    actions = ["geocode_selected"]
-
-    def has_geocode_permission(self, request) -> bool:
-        # This list is read-only, but staff who may change members may have them geocoded.
-        return request.user.has_perm("crm.change_member")
-
-    @admin.action(description=_("Geocode selected members"), permissions=["geocode"])
-    def geocode_selected(self, request, queryset) -> None:
-        MemberKindAdmin.geocode_selected(self, request, queryset)
 
     def get_queryset(self, request):
         return (
@@ -283,29 +213,6 @@ class MemberAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-    def get_urls(self):
-        landmarks = path(
-            "map-places/",
-            self.admin_site.admin_view(self.map_places_view),
-            name="crm_member_map_places",
-        )
-        return [landmarks, *super().get_urls()]
-
-    def map_places_view(self, request) -> JsonResponse:
-        """Towns inside the visible box, drawn on the admin map when it has no tiles."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        try:
-            box = {k: float(request.GET[k]) for k in ("south", "west", "north", "east")}
-        except (KeyError, ValueError):
-            return JsonResponse(
-                {"error": _("Give south, west, north and east as numbers.")}, status=400
-            )
-        places = gazetteer_places_within(**box)
-        return JsonResponse(
-            {"places": [[p.latitude, p.longitude, p.name, p.population] for p in places]}
-        )
 
     @admin.display(description=_("name"), ordering="name")
     def name_link(self, obj: Member) -> str:

@@ -10,8 +10,6 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         from crm import signals
-        from crm.geocoding import checks  # noqa: F401  (registers them)
-        from crm.geocoding import signals as geocoding_signals  # noqa: F401  (connects receivers)
 
         signals.connect()
         # Moves to the public map's app (its receiver of network_changed).

@@ -9,3 +9,7 @@ class GeocodingConfig(AppConfig):
 
     name = "geocoding"
     verbose_name = _("Geocoding")
+
+    def ready(self) -> None:
+        # Registers the system checks; connects the receiver of crm.signals.members_moved.
+        from geocoding import checks, receivers  # noqa: F401

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,11 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from crm.models import GeocodePrecision, Member, MemberKind
+from crm.models import FixedPoint, GeocodePrecision, Member, MemberKind
 from municipalities.storage import private_storage
-
-if TYPE_CHECKING:
-    from crm.geocoding.result import GeocodeResult
 
 #: The source named to staff for coordinates taken from a country's official list.
 OFFICIAL_LIST_PROVIDERS = {"IT": "istat"}
@@ -74,7 +70,7 @@ class Municipality(Member):
         self.official_code = self.official_code.strip()
         self.code_country = str(self.country or "")
 
-    def geocode_fixed_point(self) -> GeocodeResult | None:
+    def geocode_fixed_point(self) -> FixedPoint | None:
         """With an official code, the place is the official list's: never an address search
         that could find a namesake in another province. None (search as usual) when the
         code is not in a loaded list or the list could not place it."""
@@ -88,13 +84,11 @@ class Municipality(Member):
         )
         if reference is None or reference.coordinates is None:
             return None
-        from crm.geocoding.result import GeocodeResult
-
-        return GeocodeResult(
-            lat=reference.latitude,
-            lon=reference.longitude,
+        return FixedPoint(
+            latitude=reference.latitude,
+            longitude=reference.longitude,
             precision=GeocodePrecision.CITY,
-            provider=OFFICIAL_LIST_PROVIDERS.get(country, "official list"),
+            source=OFFICIAL_LIST_PROVIDERS.get(country, "official list"),
         )
 
 

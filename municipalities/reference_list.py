@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 
 from django.db import transaction
 
-from crm.models import GazetteerName
 from crm.names import place_name_normalize
+from geocoding.models import GazetteerName
 from municipalities.models import MunicipalityReference
 
 # ISTAT region name -> GeoNames first-level division ("admin1") for Italy. GeoNames

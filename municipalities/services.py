@@ -23,9 +23,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from crm.geocoding.services import members_geocode_enqueue
 from crm.models import Agreement, AgreementType, Chapter, Contact, GeocodeStatus
 from crm.names import place_name_normalize
+from geocoding.services import members_geocode_enqueue
 from municipalities.models import (
     PENDING_STATUSES,
     JoinRequest,

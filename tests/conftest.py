@@ -88,7 +88,7 @@ def _fresh_cache():
 @pytest.fixture(scope="session")
 def _gazetteer_loaded(django_db_setup, django_db_blocker) -> None:
     """IT and CH places loaded once per test database (committed, outside any test)."""
-    from crm.gazetteer import gazetteer_load
+    from geocoding.gazetteer import gazetteer_load
 
     with django_db_blocker.unblock():
         gazetteer_load(countries=["IT", "CH"])
@@ -97,8 +97,8 @@ def _gazetteer_loaded(django_db_setup, django_db_blocker) -> None:
 @pytest.fixture
 def gazetteer(_gazetteer_loaded, db) -> None:
     """The offline gazetteer with Italy and Switzerland."""
-    from crm.gazetteer import gazetteer_load
-    from crm.models import GazetteerPlace
+    from geocoding.gazetteer import gazetteer_load
+    from geocoding.models import GazetteerPlace
 
     if not GazetteerPlace.objects.filter(country="IT").exists():  # a transactional test flushed it
         gazetteer_load(countries=["IT", "CH"])

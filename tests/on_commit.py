@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from crm.geocoding import services as geocoding_services
+from geocoding import services as geocoding_services
 
 
 def geocoding_batches(callbacks: list[Callable]) -> list[Callable]:

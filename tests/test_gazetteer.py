@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from crm.gazetteer import gazetteer_lookup
-from crm.geocoding.providers import OfflineProvider
-from crm.geocoding.result import GeocodeQuery, PlaceNotFound
-from crm.geocoding.services import members_geocode
 from crm.models import GeocodeStatus, Member
 from crm.names import place_name_normalize
+from geocoding.gazetteer import gazetteer_lookup
+from geocoding.providers import OfflineProvider
+from geocoding.result import GeocodeQuery, PlaceNotFound
+from geocoding.services import members_geocode
 from kindnet.demo import PLACES
 from tests.factories import SchoolFactory
 from tests.test_geocoding import km

@@ -8,10 +8,10 @@ import math
 
 import pytest
 
-from crm.geocoding.providers import geocoder_chain
-from crm.geocoding.result import GeocodeResult
-from crm.geocoding.services import members_geocode, members_geocode_enqueue
-from crm.models import GeocodeCacheEntry, GeocodeStatus, Member
+from crm.models import FixedPoint, GeocodeStatus, Member
+from geocoding.models import GeocodeCacheEntry
+from geocoding.providers import geocoder_chain
+from geocoding.services import members_geocode, members_geocode_enqueue
 from tests.factories import AmbassadorFactory, MunicipalityFactory, SchoolFactory
 from tests.on_commit import geocoding_batches
 
@@ -112,7 +112,7 @@ def test_fixed_point_hook_is_asked_first(gazetteer, monkeypatch):
     monkeypatch.setattr(
         Municipality,
         "geocode_fixed_point",
-        lambda self: GeocodeResult(40.0, 15.0, "city", "istat"),
+        lambda self: FixedPoint(40.0, 15.0, "city", "istat"),
         raising=False,
     )
     summary = members_geocode(member_ids=[town.pk])
@@ -263,7 +263,7 @@ def test_calls_are_spaced_by_the_configured_delay(nominatim, nominatim_settings)
 def test_rate_limit_is_shared_by_separate_geocoders(nominatim, nominatim_settings):
     """Two chains have separate in-process limiters, like two worker processes: the slot
     reserved in the database still spaces their calls."""
-    from crm.geocoding.result import GeocodeQuery
+    from geocoding.result import GeocodeQuery
 
     nominatim_settings.GEOCODER_MIN_DELAY_SECONDS = 0.3
     first, second = geocoder_chain(), geocoder_chain()
@@ -274,7 +274,7 @@ def test_rate_limit_is_shared_by_separate_geocoders(nominatim, nominatim_setting
 
 
 def test_a_429_slows_down_the_whole_queue(nominatim, nominatim_settings):
-    from crm.geocoding.result import GeocodeQuery, ProviderRateLimited
+    from geocoding.result import GeocodeQuery, ProviderRateLimited
 
     nominatim_settings.GEOCODER_RATE_LIMITED_SECONDS = 0.4
     nominatim.script = ["429"]
@@ -335,7 +335,7 @@ def test_transient_failures_are_retried_later_with_growing_backoff(
 def test_retry_task_leaves_members_that_are_no_longer_failed(
     nominatim, nominatim_settings, deferred_tasks
 ):
-    from crm.geocoding.tasks import members_geocode_retry_task
+    from geocoding.tasks import members_geocode_retry_task
 
     school = SchoolFactory(city="Roma", geocode_status=GeocodeStatus.OK, latitude=1, longitude=2)
     members_geocode_retry_task.call(member_ids=[school.pk])
@@ -466,12 +466,12 @@ def test_database_queue_and_db_worker_retry_a_transient_failure(nominatim, nomin
     school = SchoolFactory(city="Roma")  # committed: the task is queued, not run
     assert reload(school).geocode_status == GeocodeStatus.PENDING
     assert list(DBTaskResult.objects.values_list("task_path", "status")) == [
-        ("crm.geocoding.tasks.members_geocode_task", "READY")
+        ("geocoding.tasks.members_geocode_task", "READY")
     ]
     call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO())
     assert sorted(DBTaskResult.objects.values_list("task_path", "status")) == [
-        ("crm.geocoding.tasks.members_geocode_retry_task", "SUCCESSFUL"),
-        ("crm.geocoding.tasks.members_geocode_task", "SUCCESSFUL"),
+        ("geocoding.tasks.members_geocode_retry_task", "SUCCESSFUL"),
+        ("geocoding.tasks.members_geocode_task", "SUCCESSFUL"),
     ]
     school = reload(school)
     assert (school.geocode_status, school.geocode_attempts) == ("ok", 2)

@@ -95,7 +95,7 @@ def test_change_form_shows_the_map_with_leaflet_served_locally(superuser_client,
     for path, marker in [
         ("/static/leaflet/leaflet.js", b"Leaflet"),
         ("/static/leaflet/images/marker-icon.png", b"PNG"),
-        ("/static/crm/member_map.js", b"kindnet-member-map"),
+        ("/static/geocoding/member_map.js", b"kindnet-member-map"),
     ]:
         static = superuser_client.get(path)  # served by whitenoise, from the package's files
         assert static.status_code == 200, path

@@ -773,7 +773,7 @@ def test_municipality_without_a_list_applies_by_name(superuser, private_root):
 def test_municipality_is_placed_from_the_official_list(castro_bg, castro_le):
     castro = MunicipalityFactory(name="Castro", city="Castro", official_code="075096")
     point = castro.geocode_fixed_point()
-    assert (point.lat, point.lon, point.precision, point.provider) == (
+    assert (point.latitude, point.longitude, point.precision, point.source) == (
         40.0,
         18.42,
         "city",

@@ -648,7 +648,7 @@ def test_geocoding_results_reach_the_feed(
     anonymous_client, gazetteer, django_capture_on_commit_callbacks
 ):
     """Geocoding writes with UPDATE (no signal); the feed must not keep the old answer."""
-    from crm.geocoding.services import members_geocode
+    from geocoding.services import members_geocode
 
     school = active(SchoolFactory(city="Milano", street="", postal_code=""))
     assert feed(anonymous_client)["total"] == 0  # not located yet: nothing, and now cached

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from crm.gazetteer import gazetteer_load, gazetteer_lookup
+from geocoding.gazetteer import gazetteer_load, gazetteer_lookup
 from municipalities.models import MunicipalityReference
 from tests.factories import MunicipalityReferenceFactory
 

@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from import_export import fields
 
 from crm.bulk import members_bulk_create
-from crm.geocoding.services import members_geocode_enqueue
 from crm.imports.base import CHUNK, NetworkResource, chunks
 from crm.imports.widgets import ChapterWidget, CountryWidget, SectorsWidget, cell_text
 from crm.models import Member
 from crm.names import place_name_normalize
+from geocoding.services import members_geocode_enqueue
 
 MEMBER_COLUMNS = [
     "name",

@@ -1,11 +1,10 @@
 """The shared core of the network: every kind of member, their agreements and contacts."""
 
 from .agreement import Agreement, AgreementQuerySet, AgreementStatus, AgreementType
-from .gazetteer import GazetteerName, GazetteerPlace
-from .geocoding import GeocodeCacheEntry, GeocoderThrottle
 from .member import (
     KIND_APP_LABELS,
     Contact,
+    FixedPoint,
     GeocodePrecision,
     GeocodeStatus,
     Member,
@@ -24,12 +23,9 @@ __all__ = [
     "AgreementType",
     "Chapter",
     "Contact",
-    "GazetteerName",
-    "GazetteerPlace",
-    "GeocodeCacheEntry",
+    "FixedPoint",
     "GeocodePrecision",
     "GeocodeStatus",
-    "GeocoderThrottle",
     "Member",
     "MemberKind",
     "MemberQuerySet",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -10,9 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
-
-if TYPE_CHECKING:
-    from crm.geocoding.result import GeocodeQuery, GeocodeResult
 
 
 class MemberKind(models.TextChoices):
@@ -38,6 +35,17 @@ class GeocodePrecision(models.TextChoices):
     CITY = "city", _("City")
     REGION = "region", _("Region")
     COUNTRY = "country", _("Country")
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """Where a member is by rule (`Member.geocode_fixed_point`): a value of the core, which
+    the geocoding app turns into its own result."""
+
+    latitude: float
+    longitude: float
+    precision: str  # a GeocodePrecision value
+    source: str  # shown to staff as the geocoding source, e.g. "istat"
 
 
 class MembershipStatus(models.TextChoices):
@@ -269,29 +277,14 @@ class Member(models.Model):
         self.geocode_error = ""
         self.geocoded_at = timezone.now()
 
-    def geocode_query(self) -> GeocodeQuery:
-        """What providers are asked. Ambassadors are people: only their city ever leaves the
-        database, so they are located at city precision and share the city's cache entry."""
-        from crm.geocoding.result import GeocodeQuery
-
-        city_only = self.kind == MemberKind.AMBASSADOR
-        return GeocodeQuery(
-            country=str(self.country or ""),
-            city=self.city.strip(),
-            postal_code="" if city_only else self.postal_code.strip(),
-            street="" if city_only else self.street.strip(),
-            city_only=city_only,
-        )
-
-    def geocode_fixed_point(self) -> GeocodeResult | None:
+    def geocode_fixed_point(self) -> FixedPoint | None:
         """Coordinates this member has by rule, without asking any geocoder; None in the base.
 
         The geocoding pipeline calls this first, before its cache and its providers, on the
         member loaded as its own kind (School, Municipality, …). A kind overrides it when it
         knows better than an address search: e.g. `Municipality` places a municipality with an
-        official code from the official reference list. Return
-        `crm.geocoding.result.GeocodeResult(lat=…, lon=…, precision=…, provider=…)`, with
-        `precision` a `GeocodePrecision` value and `provider` a short source name shown to
+        official code from the official reference list. Return a `FixedPoint`, with
+        `precision` a `GeocodePrecision` value and `source` a short source name shown to
         staff ("istat"). It may query the database; it must not call the network. The result
         is not cached: it belongs to this member only. Manual coordinates still win: the
         pipeline never overwrites a member whose status is `manual`.

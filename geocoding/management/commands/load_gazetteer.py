@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from crm.gazetteer import gazetteer_load
 from crm.models import Chapter
+from geocoding.gazetteer import gazetteer_load
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, countries: str | None, if_empty: bool, **options) -> None:
-        from crm.models.gazetteer import GazetteerPlace
+        from geocoding.models import GazetteerPlace
 
         if if_empty and GazetteerPlace.objects.exists():
             self.stdout.write("Gazetteer already loaded: nothing to do.")

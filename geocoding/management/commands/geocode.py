@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from crm.geocoding.services import members_geocode, members_to_geocode
 from crm.models import GeocodeStatus, Member
+from geocoding.services import members_geocode, members_to_geocode
 
 
 class Command(BaseCommand):

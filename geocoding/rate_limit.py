@@ -14,7 +14,7 @@ import time
 from django.db import connection
 from geopy.extra.rate_limiter import RateLimiter
 
-from crm.models import GeocoderThrottle
+from geocoding.models import GeocoderThrottle
 
 _RESERVE_SQL = (
     "UPDATE {table} SET next_slot = "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from crm.geocoding.result import GeocodeQuery, GeocodeResult
-from crm.models import GeocodeCacheEntry
+from geocoding.models import GeocodeCacheEntry
+from geocoding.result import GeocodeQuery, GeocodeResult
 
 
 def geocode_cache_get_many(*, keys: Iterable[str]) -> dict[str, GeocodeResult]:

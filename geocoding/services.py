@@ -1,6 +1,6 @@
 """The geocoding pipeline: which members, in which order, through fixed point, cache, providers.
 
-Saving a member never calls a geocoder: `crm.geocoding.signals` (or a bulk workflow) calls
+Saving a member never calls a geocoder: `geocoding.receivers` (or a bulk workflow) calls
 `members_geocode_enqueue`, which schedules one task after the transaction commits; the task
 (or `manage.py geocode`) runs `members_geocode`.
 """
@@ -19,11 +19,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from crm.geocoding.cache import geocode_cache_get_many, geocode_cache_put
-from crm.geocoding.providers import ProviderChain, geocoder_chain
-from crm.geocoding.result import GeocodeQuery, GeocodeResult, GeocodingError
-from crm.models import KIND_APP_LABELS, GeocodeStatus, Member
-from crm.services import map_feed_invalidate
+from crm.models import KIND_APP_LABELS, GeocodeStatus, Member, MemberKind
+from crm.signals import network_changed_send
+from geocoding.cache import geocode_cache_get_many, geocode_cache_put
+from geocoding.providers import ProviderChain, geocoder_chain
+from geocoding.result import GeocodeQuery, GeocodeResult, GeocodingError
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +73,25 @@ def members_geocode_enqueue(*, member_ids: Iterable[int]) -> None:
 
 
 def _enqueue(ids: list[int], *, run_after: datetime.datetime | None = None, retry: bool = False):
-    from crm.geocoding import tasks
+    from geocoding import tasks
 
     task = tasks.members_geocode_retry_task if retry else tasks.members_geocode_task
     if run_after is not None:
         task = task.using(run_after=run_after)
     task.enqueue(member_ids=ids)
+
+
+def member_geocode_query(*, member: Member) -> GeocodeQuery:
+    """What providers are asked. Ambassadors are people: only their city ever leaves the
+    database, so they are located at city precision and share the city's cache entry."""
+    city_only = member.kind == MemberKind.AMBASSADOR
+    return GeocodeQuery(
+        country=str(member.country or ""),
+        city=member.city.strip(),
+        postal_code="" if city_only else member.postal_code.strip(),
+        street="" if city_only else member.street.strip(),
+        city_only=city_only,
+    )
 
 
 def members_to_geocode(*, statuses: Sequence[str] | None = None) -> list[int]:
@@ -157,10 +170,11 @@ def _locate(
             continue
         fixed = member.geocode_fixed_point()
         if fixed is not None:
-            outcomes[member.pk] = _Outcome(result=fixed)
+            result = GeocodeResult(fixed.latitude, fixed.longitude, fixed.precision, fixed.source)
+            outcomes[member.pk] = _Outcome(result=result)
             summary.fixed += 1
             continue
-        query = member.geocode_query()
+        query = member_geocode_query(member=member)
         if query.is_empty():
             outcomes[member.pk] = _Outcome(skipped=True)
             continue
@@ -222,7 +236,9 @@ def _write(members: list[Member], outcomes: dict[int, _Outcome], summary: Geocod
             Member.objects.filter(pk__in=pks).update(**_values(outcomes[pks[0]], now))
     if groups:
         # UPDATE sends no signal: new coordinates must still reach the public map feed.
-        map_feed_invalidate()
+        network_changed_send(
+            sender=Member, member_ids=[pk for pks in groups.values() for pk in pks]
+        )
 
 
 def _values(outcome: _Outcome, now: datetime.datetime) -> dict:

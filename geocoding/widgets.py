@@ -8,6 +8,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+#: The landmarks JSON view (geocoding.admin), served under the all-members admin.
+MAP_PLACES_URL_NAME = "crm_member_map_places"
+
 
 class MemberMapWidget(forms.Widget):
     """A small map with a draggable marker bound to the latitude/longitude inputs.
@@ -23,8 +26,8 @@ class MemberMapWidget(forms.Widget):
         self.center = center
 
     class Media:
-        css = {"all": ["leaflet/leaflet.css", "crm/member_map.css"]}
-        js = ["leaflet/leaflet.js", "crm/member_map.js"]
+        css = {"all": ["leaflet/leaflet.css", "geocoding/member_map.css"]}
+        js = ["leaflet/leaflet.js", "geocoding/member_map.js"]
 
     def render(self, name, value, attrs=None, renderer=None) -> str:
         return format_html(
@@ -37,7 +40,7 @@ class MemberMapWidget(forms.Widget):
             self.center[1],
             settings.MAP_TILE_URL,
             settings.MAP_TILE_ATTRIBUTION,
-            reverse("admin:crm_member_map_places"),
+            reverse(f"admin:{MAP_PLACES_URL_NAME}"),
             _("Map: drag the marker to set the coordinates by hand"),
         )
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from django.db import transaction
 
-from crm.models.gazetteer import GazetteerName, GazetteerPlace
 from crm.names import place_name_normalize
+from geocoding.models import GazetteerName, GazetteerPlace
 
 
 def _cities_file() -> Path:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from crm.geocoding.services import members_geocode
 from crm.models import GeocodeStatus
+from geocoding.services import members_geocode
 
 
 @task()

@@ -24,9 +24,10 @@ from geopy.exc import (
 )
 from geopy.geocoders import Nominatim
 
-from crm.gazetteer import gazetteer_lookup
-from crm.geocoding.rate_limit import SharedRateLimiter, throttle_penalize
-from crm.geocoding.result import (
+from geocoding.config import nominatim_config_check
+from geocoding.gazetteer import gazetteer_lookup
+from geocoding.rate_limit import SharedRateLimiter, throttle_penalize
+from geocoding.result import (
     GeocodeQuery,
     GeocodeResult,
     GeocodingError,
@@ -34,7 +35,6 @@ from crm.geocoding.result import (
     ProviderRateLimited,
     ProviderUnavailable,
 )
-from geocoding.config import nominatim_config_check
 
 
 class Provider(Protocol):

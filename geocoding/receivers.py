@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crm.geocoding.services import members_geocode_enqueue
 from crm.signals import members_moved
+from geocoding.services import members_geocode_enqueue
 
 
 def members_moved_received(sender, member_ids, **kwargs) -> None:
