@@ -6,7 +6,6 @@ import datetime
 import time
 from calendar import monthrange
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction

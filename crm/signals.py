@@ -7,8 +7,9 @@ send them themselves:
 - `network_changed(member_ids=…)`: members, their agreements, recognitions or sectors
   changed; `member_ids` names the members concerned, or is None when a change touches
   members at large (a sector renamed). The public map drops its cached answers.
-- `members_moved(member_ids=…)`: members were created or got a new address and now wait
-  for coordinates (`Member.geocoding_due`). Geocoding queues them after the commit.
+- `members_moved(member_ids=…)`: members were created, got a new address, or may now be
+  placed from better data (a municipality linked to the official list); most wait for
+  coordinates (`Member.geocoding_due`). Geocoding queues them after the commit.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import Agreement, AgreementType, Chapter, Contact, GeocodeStatus
 from crm.names import place_name_normalize
-from geocoding.services import members_geocode_enqueue
+from crm.signals import members_moved_send
 from municipalities.models import (
     PENDING_STATUSES,
     JoinRequest,
@@ -378,10 +378,10 @@ def _municipality_upsert(join_request: JoinRequest) -> Municipality:
     created = municipality._state.adding
     municipality.save()
     # Placed by the geocoding pipeline, which asks Municipality.geocode_fixed_point (the
-    # official list) first. Saving a new member already enqueues it; a linked one is
-    # enqueued here, after commit, since its place may now come from the list.
+    # official list) first. Saving a new member already says it moved; a linked one is
+    # announced here, since its place may now come from the list.
     if not created and municipality.geocode_status != GeocodeStatus.MANUAL:
-        members_geocode_enqueue(member_ids=[municipality.pk])
+        members_moved_send(sender=Municipality, member_ids=[municipality.pk])
     return municipality
 
 
