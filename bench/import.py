@@ -115,8 +115,8 @@ def main() -> None:
 
 def run(rows: int, connection, transaction, user_model) -> None:
     from crm.bulk import members_bulk_create
-    from crm.imports.formats import SpreadsheetCSV
     from crm.models import Chapter
+    from exchange.formats import SpreadsheetCSV
     from partners.models import School
     from partners.resources import SchoolResource
 

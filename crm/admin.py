@@ -27,10 +27,10 @@ from crm.admin_filters import (
 from crm.gazetteer import gazetteer_places_within
 from crm.geocoding.services import members_geocode_enqueue
 from crm.geocoding.widgets import MemberMapWidget
-from crm.imports.admin import NetworkImportExportMixin
 from crm.models import Agreement, Chapter, Contact, GeocodeStatus, Member, Recognition, Sector
-from crm.resources import AgreementResource, ContactResource
 from crm.services import agreement_renew
+from exchange.admin import NetworkImportExportMixin
+from exchange.resources import AgreementResource, ContactResource
 
 
 @admin.register(Chapter)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from crm.imports.members import MEMBER_COLUMNS, MemberResource
-from crm.imports.widgets import cell_text
+from exchange.members import MEMBER_COLUMNS, MemberResource
+from exchange.widgets import cell_text
 from municipalities.models import Municipality
 
 

@@ -10,8 +10,8 @@ import stdnum.eu.vat  # noqa: F401
 from django.core.exceptions import ValidationError
 from import_export import fields
 
-from crm.imports.members import MEMBER_COLUMNS, MemberResource
-from crm.imports.widgets import CountryWidget, TextWidget, cell_text
+from exchange.members import MEMBER_COLUMNS, MemberResource
+from exchange.widgets import CountryWidget, TextWidget, cell_text
 from partners.models import Company, Organization, School
 from partners.vat import vat_normalize
 

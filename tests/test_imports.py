@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 
 from ambassadors.models import Ambassador
 from ambassadors.resources import AmbassadorResource
-from crm.imports.formats import SpreadsheetCSV, SpreadsheetXLSX
 from crm.models import Agreement, Contact, Member
-from crm.resources import AgreementResource, ContactResource
+from exchange.formats import SpreadsheetCSV, SpreadsheetXLSX
+from exchange.resources import AgreementResource, ContactResource
 from municipalities.models import Municipality
 from municipalities.resources import MunicipalityResource
 from partners.models import Organization, School
@@ -153,7 +153,7 @@ def test_xlsx_import_reads_numbers_and_dates():
 
 
 def test_unreadable_file_is_reported_plainly():
-    from crm.imports.formats import ImportFileError
+    from exchange.formats import ImportFileError
 
     with pytest.raises(ImportFileError, match="not UTF-8"):
         SpreadsheetCSV().create_dataset("name\nCittà\n".encode("cp1252"))

@@ -10,14 +10,14 @@ from django.utils.module_loading import import_string
 from import_export.command_utils import get_resource_class
 from import_export.formats import base_formats
 
-from crm.imports.formats import SpreadsheetCSV, SpreadsheetXLSX
+from exchange.formats import SpreadsheetCSV, SpreadsheetXLSX
 
 FORMATS = {"csv": SpreadsheetCSV, "xlsx": SpreadsheetXLSX, "json": base_formats.JSON}
 
 
 def resource_class_for(name: str) -> type:
     """A resource by short name ("schools"), by model ("partners.School") or by dotted path."""
-    from crm.resources import RESOURCES_BY_NAME
+    from exchange.resources import RESOURCES_BY_NAME
 
     if name.lower() in RESOURCES_BY_NAME:
         return import_string(RESOURCES_BY_NAME[name.lower()])

@@ -10,10 +10,10 @@ from import_export import fields
 
 from crm.bulk import members_bulk_create
 from crm.geocoding.services import members_geocode_enqueue
-from crm.imports.base import CHUNK, NetworkResource, chunks
-from crm.imports.widgets import ChapterWidget, CountryWidget, SectorsWidget, cell_text
 from crm.models import Member
 from crm.names import place_name_normalize
+from exchange.base import CHUNK, NetworkResource, chunks
+from exchange.widgets import ChapterWidget, CountryWidget, SectorsWidget, cell_text
 
 MEMBER_COLUMNS = [
     "name",

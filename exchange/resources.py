@@ -14,11 +14,11 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
-from crm.imports.base import NetworkResource, chunks
-from crm.imports.members import MemberDirectory, MemberResource, name_key
-from crm.imports.widgets import ChoiceWidget, CountryWidget, cell_text
 from crm.models import Agreement, Contact, Member, MemberKind
 from crm.names import place_name_normalize
+from exchange.base import NetworkResource, chunks
+from exchange.members import MemberDirectory, MemberResource, name_key
+from exchange.widgets import ChoiceWidget, CountryWidget, cell_text
 
 #: The resource of each kind; also what `manage.py import` / `export` accept by name.
 MEMBER_RESOURCES = {
@@ -34,8 +34,8 @@ RESOURCES_BY_NAME = {
     "organisations": MEMBER_RESOURCES[MemberKind.ORGANIZATION],
     "municipalities": MEMBER_RESOURCES[MemberKind.MUNICIPALITY],
     "ambassadors": MEMBER_RESOURCES[MemberKind.AMBASSADOR],
-    "agreements": "crm.resources.AgreementResource",
-    "contacts": "crm.resources.ContactResource",
+    "agreements": "exchange.resources.AgreementResource",
+    "contacts": "exchange.resources.ContactResource",
 }
 MEMBER_REFERENCE_COLUMNS = ["member_kind", "member", "member_country", "member_city"]
 

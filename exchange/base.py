@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from django_countries.fields import CountryField
 from import_export import fields, resources, widgets
 
-from crm.imports import widgets as kn_widgets
-from crm.imports.results import ImportResult, ImportRowResult
-from crm.imports.rules import check_constraints_errors
 from crm.services import map_feed_invalidate
+from exchange import widgets as kn_widgets
+from exchange.results import ImportResult, ImportRowResult
+from exchange.rules import check_constraints_errors
 
 CHUNK = 2000
 
