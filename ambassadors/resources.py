@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ambassadors.models import Ambassador
+from crm.models import MemberKind
 from exchange.members import MEMBER_COLUMNS, MemberResource
 from exchange.widgets import cell_text
 
@@ -12,6 +13,8 @@ from exchange.widgets import cell_text
 class AmbassadorResource(MemberResource):
     """Ambassadors, matched by e-mail (compared in lower case)."""
 
+    name = "ambassadors"
+    kind = MemberKind.AMBASSADOR
     key_fields = ("email",)
     key_columns = ("email",)
     export_permission = "ambassadors.export_ambassador"

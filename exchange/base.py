@@ -23,6 +23,7 @@ from import_export import fields, resources, widgets
 
 from crm.services import map_feed_invalidate
 from exchange import widgets as kn_widgets
+from exchange.registry import resource_register
 from exchange.results import ImportResult, ImportRowResult
 from exchange.rules import check_constraints_errors
 
@@ -56,6 +57,9 @@ def widget_for(django_field: models.Field) -> widgets.Widget | None:
 class NetworkResource(resources.ModelResource):
     """Base of every Kindnet resource; subclasses name columns, keys and lookups."""
 
+    #: The name `manage.py import` / `export` know it by ("schools"); declaring it
+    #: registers the resource (see registry.py).
+    name: str = ""
     #: Columns a file must have (e.g. "name").
     required_columns: tuple[str, ...] = ()
     #: Columns that identify a row (natural key), listed in messages about duplicates.
@@ -91,6 +95,10 @@ class NetworkResource(resources.ModelResource):
         self._column_names: dict[str, str] | None = None
         self._present_attributes: set[str] | None = None
         self.existing: dict[int, models.Model] = {}
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        resource_register(cls)
 
     # -- import-export hooks -------------------------------------------------
 

@@ -84,6 +84,8 @@ class MemberDirectory:
 class MemberResource(NetworkResource):
     """Shared columns and rules of every kind; each kind names its natural key."""
 
+    #: The MemberKind this resource imports; agreements and contacts find it by kind.
+    kind: str = ""
     #: Model fields of the natural key besides the country (e.g. ("school_code",)).
     key_fields: tuple[str, ...] = ()
     required_columns = ("name",)

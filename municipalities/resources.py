@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from crm.models import MemberKind
 from exchange.members import MEMBER_COLUMNS, MemberResource
 from exchange.widgets import cell_text
 from municipalities.models import Municipality
@@ -12,6 +13,8 @@ from municipalities.models import Municipality
 class MunicipalityResource(MemberResource):
     """Municipalities, matched by official code (ISTAT, BFS) within their country."""
 
+    name = "municipalities"
+    kind = MemberKind.MUNICIPALITY
     key_fields = ("official_code",)
     key_columns = ("country", "official_code")
 
