@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from import_export import fields
 
 from crm.bulk import members_bulk_create
-from crm.geocoding.services import members_geocode_enqueue
 from crm.models import Member
 from crm.names import place_name_normalize
+from crm.signals import members_moved_send
 from exchange.base import CHUNK, NetworkResource, chunks
 from exchange.widgets import ChapterWidget, CountryWidget, SectorsWidget, cell_text
 
@@ -180,6 +180,9 @@ class MemberResource(NetworkResource):
     def derived_fields(self) -> list[str]:
         return ["kind", "chapter", "name", "email"]
 
+    def member_ids_of(self, instances: list) -> set[int]:
+        return {instance.pk for instance in instances}
+
     def insert(self, instances: list) -> None:
         members_bulk_create(instances, batch_size=CHUNK)
         self.geocode_ids.extend(i.pk for i in instances)
@@ -190,11 +193,10 @@ class MemberResource(NetworkResource):
 
     def after_import(self, dataset, result, **kwargs) -> None:
         super().after_import(dataset, result, **kwargs)
-        failed = result.has_errors() or result.invalid_rows
-        if self.geocode_ids and not self.dry_run and not failed:
-            # Bulk writes send no signals: one task for the whole file, which the service
-            # enqueues only once the import's transaction commits (never on a rollback).
-            members_geocode_enqueue(member_ids=self.geocode_ids)
+        if self.geocode_ids and not self.dry_run and not self.failed(result):
+            # Bulk writes send no model signal: the core's own one, once for the whole file,
+            # inside the import's transaction; geocoding queues one task on commit.
+            members_moved_send(sender=self._meta.model, member_ids=self.geocode_ids)
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("chapter").prefetch_related("sectors")

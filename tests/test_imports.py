@@ -795,3 +795,29 @@ def test_dry_runs_and_failed_imports_enqueue_no_geocoding(
 
     assert geocoding_batches(callbacks) == []
     assert queued_tasks.results == []
+
+
+def test_imported_school_is_geocoded_after_commit_and_reaches_the_map(
+    gazetteer, anonymous_client, django_capture_on_commit_callbacks
+):
+    """The import sends the core's signals; geocoding and the map feed listen to them."""
+    assert anonymous_client.get("/api/v1/map/").json()["total"] == 0  # cached, empty
+
+    starts, ends = datetime.date.today(), datetime.date.today() + datetime.timedelta(days=300)
+    with django_capture_on_commit_callbacks(execute=True):
+        run(SchoolResource, csv_bytes([SCHOOL_HEADER, *school_rows(1)]))
+        result = run(
+            AgreementResource,
+            csv_bytes(
+                [
+                    ["member_kind", "member", "type", "signed_on", "starts_on", "ends_on"],
+                    ["school", "RMIC00000", "membership", starts, starts, ends],
+                ]
+            ),
+        )
+
+    assert result.problems() == []
+    school = School.objects.get(school_code="RMIC00000")
+    assert school.geocode_status == "ok" and school.latitude is not None
+    features = anonymous_client.get("/api/v1/map/").json()["features"]
+    assert [f["properties"]["id"] for f in features] == [school.pk]
