@@ -19,7 +19,7 @@ from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries.fields import CountryField
-from import_export import fields, resources, widgets
+from import_export import resources, widgets
 
 from crm.signals import network_changed_send
 from exchange import widgets as kn_widgets
@@ -447,10 +447,3 @@ class NetworkResource(resources.ModelResource):
     def template_headers(cls) -> list[str]:
         """The columns of the empty template, in the documented order."""
         return [f.column_name for f in cls().get_import_fields()]
-
-
-class ExportOnlyField(fields.Field):
-    """A column written on export and read by another column's widget on import."""
-
-    def save(self, instance, row, is_m2m=False, **kwargs) -> None:
-        pass

@@ -9,29 +9,14 @@ from django.utils.translation import gettext as _
 from import_export import fields
 
 from crm.bulk import members_bulk_create
-from crm.models import Member
+from crm.models import MEMBER_EDITABLE_FIELDS, Member
 from crm.names import place_name_normalize
 from crm.signals import members_moved_send
 from exchange.base import CHUNK, NetworkResource, chunks
 from exchange.widgets import ChapterWidget, CountryWidget, SectorsWidget, cell_text
 
-MEMBER_COLUMNS = [
-    "name",
-    "chapter",
-    "sectors",
-    "street",
-    "postal_code",
-    "city",
-    "province",
-    "region",
-    "country",
-    "email",
-    "phone",
-    "website",
-    "description",
-    "show_on_map",
-    "notes",
-]
+#: The columns every kind shares, after its own ones.
+MEMBER_COLUMNS = list(MEMBER_EDITABLE_FIELDS)
 
 NameKey = tuple[str, str, str]
 

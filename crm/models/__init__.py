@@ -5,6 +5,7 @@ from .gazetteer import GazetteerName, GazetteerPlace
 from .geocoding import GeocodeCacheEntry, GeocoderThrottle
 from .member import (
     KIND_APP_LABELS,
+    MEMBER_EDITABLE_FIELDS,
     Contact,
     GeocodePrecision,
     GeocodeStatus,
@@ -18,6 +19,7 @@ from .reference import Chapter, Sector
 
 __all__ = [
     "KIND_APP_LABELS",
+    "MEMBER_EDITABLE_FIELDS",
     "Agreement",
     "AgreementQuerySet",
     "AgreementStatus",
