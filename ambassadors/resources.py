@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ambassadors.models import Ambassador
-from crm.imports.members import MEMBER_COLUMNS, MemberResource
-from crm.imports.widgets import cell_text
+from crm.models import MemberKind
+from exchange.members import MEMBER_COLUMNS, MemberResource
+from exchange.widgets import cell_text
 
 
 class AmbassadorResource(MemberResource):
     """Ambassadors, matched by e-mail (compared in lower case)."""
 
+    name = "ambassadors"
+    kind = MemberKind.AMBASSADOR
     key_fields = ("email",)
     key_columns = ("email",)
     export_permission = "ambassadors.export_ambassador"

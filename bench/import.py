@@ -37,47 +37,46 @@ CITIES = [
     ("Napoli", "NA", "Campania", "80133"),
     ("Torino", "TO", "Piemonte", "10121"),
 ]
-HEADER = [
-    "school_code",
-    "name",
-    "level",
-    "students",
-    "chapter",
-    "sectors",
-    "street",
-    "postal_code",
-    "city",
-    "province",
-    "region",
-    "country",
-    "email",
-]
+
+
+def school_columns() -> list[str]:
+    """A school's own columns, then the fields staff edit on every member."""
+    from crm.models import MEMBER_EDITABLE_FIELDS
+
+    return ["school_code", "level", "students", *MEMBER_EDITABLE_FIELDS]
+
+
+def school_row(i: int) -> dict[str, str]:
+    city, province, region, postal = CITIES[i % len(CITIES)]
+    return {
+        "school_code": f"BNIC{i:06d}",
+        "name": f"Istituto Comprensivo Nº {i}",
+        "level": "comprehensive",
+        "students": str(200 + i % 900),
+        "chapter": "IT",
+        "sectors": "education" if i % 3 else "Istruzione, health",
+        "street": f"Via Garibaldi {i % 200 + 1}",
+        "postal_code": postal,
+        "city": city,
+        "province": province,
+        "region": region,
+        "country": "IT",
+        "email": f"segreteria{i}@scuola.example.org",
+        "phone": f"+39 06 {i:07d}",
+        "website": f"https://scuola{i}.example.org",
+        "description": "",
+        "show_on_map": "yes",
+        "notes": "",
+    }
 
 
 def schools_csv(rows: int) -> bytes:
     """A semicolon CSV with BOM, as Excel writes it in Italy."""
-    lines = [";".join(HEADER)]
+    header = school_columns()
+    lines = [";".join(header)]
     for i in range(rows):
-        city, province, region, postal = CITIES[i % len(CITIES)]
-        lines.append(
-            ";".join(
-                [
-                    f"BNIC{i:06d}",
-                    f"Istituto Comprensivo Nº {i}",
-                    "comprehensive",
-                    str(200 + i % 900),
-                    "IT",
-                    "education" if i % 3 else "Istruzione, health",
-                    f"Via Garibaldi {i % 200 + 1}",
-                    postal,
-                    city,
-                    province,
-                    region,
-                    "IT",
-                    f"segreteria{i}@scuola.example.org",
-                ]
-            )
-        )
+        row = school_row(i)
+        lines.append(";".join(row[column] for column in header))
     return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -115,8 +114,8 @@ def main() -> None:
 
 def run(rows: int, connection, transaction, user_model) -> None:
     from crm.bulk import members_bulk_create
-    from crm.imports.formats import SpreadsheetCSV
     from crm.models import Chapter
+    from exchange.formats import SpreadsheetCSV
     from partners.models import School
     from partners.resources import SchoolResource
 
@@ -127,20 +126,13 @@ def run(rows: int, connection, transaction, user_model) -> None:
     # Floor: the same rows, parsed once outside the clock, inserted as fast as MTI allows.
     dataset = SpreadsheetCSV().create_dataset(data)
     italy = Chapter.objects.get(country="IT")
+    text = [c for c in school_columns() if c not in ("students", "chapter", "sectors")]
     schools = [
         School(
-            school_code=r["school_code"],
-            name=r["name"],
-            level=r["level"],
+            **{c: r[c] for c in text if c != "show_on_map"},
             students=int(r["students"]),
             chapter=italy,
-            street=r["street"],
-            postal_code=r["postal_code"],
-            city=r["city"],
-            province=r["province"],
-            region=r["region"],
-            country=r["country"],
-            email=r["email"],
+            show_on_map=r["show_on_map"] == "yes",
         )
         for r in dataset.dict
     ]

@@ -23,10 +23,10 @@ from crm.admin_filters import (
     MembershipStatusFilter,
     RegionFilter,
 )
-from crm.imports.admin import NetworkImportExportMixin
 from crm.models import Agreement, Chapter, Contact, Member, Recognition, Sector
-from crm.resources import AgreementResource, ContactResource
 from crm.services import agreement_renew
+from exchange.admin import NetworkImportExportMixin
+from exchange.resources import AgreementResource, ContactResource
 from geocoding.admin import (
     GEOCODING_FIELDSET,
     MemberGeocodingAdminMixin,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,3 +10,7 @@ class ExchangeConfig(AppConfig):
 
     name = "exchange"
     verbose_name = _("Import and export")
+
+    def ready(self) -> None:
+        # Each app's resources register themselves, by name and kind, when imported.
+        autodiscover_modules("resources")

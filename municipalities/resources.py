@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from crm.imports.members import MEMBER_COLUMNS, MemberResource
-from crm.imports.widgets import cell_text
+from crm.models import MemberKind
+from exchange.members import MEMBER_COLUMNS, MemberResource
+from exchange.widgets import cell_text
 from municipalities.models import Municipality
 
 
 class MunicipalityResource(MemberResource):
     """Municipalities, matched by official code (ISTAT, BFS) within their country."""
 
+    name = "municipalities"
+    kind = MemberKind.MUNICIPALITY
     key_fields = ("official_code",)
     key_columns = ("country", "official_code")
 

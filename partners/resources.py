@@ -10,8 +10,9 @@ import stdnum.eu.vat  # noqa: F401
 from django.core.exceptions import ValidationError
 from import_export import fields
 
-from crm.imports.members import MEMBER_COLUMNS, MemberResource
-from crm.imports.widgets import CountryWidget, TextWidget, cell_text
+from crm.models import MemberKind
+from exchange.members import MEMBER_COLUMNS, MemberResource
+from exchange.widgets import CountryWidget, TextWidget, cell_text
 from partners.models import Company, Organization, School
 from partners.vat import vat_normalize
 
@@ -19,6 +20,8 @@ from partners.vat import vat_normalize
 class SchoolResource(MemberResource):
     """Schools, matched by their official school code (e.g. RMIC8A9005)."""
 
+    name = "schools"
+    kind = MemberKind.SCHOOL
     key_fields = ("school_code",)
     key_columns = ("school_code",)
 
@@ -53,6 +56,8 @@ class VatWidget(TextWidget):
 class CompanyResource(MemberResource):
     """Companies, matched by VAT number (which carries its country's prefix)."""
 
+    name = "companies"
+    kind = MemberKind.COMPANY
     key_fields = ("vat_number",)
     key_columns = ("vat_number",)
 
@@ -74,6 +79,9 @@ class CompanyResource(MemberResource):
 
 class OrganizationResource(MemberResource):
     """Organisations have no official code: matched by name, city and country."""
+
+    name = "organisations"
+    kind = MemberKind.ORGANIZATION
 
     class Meta(MemberResource.Meta):
         model = Organization

@@ -13,8 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ambassadors.resources import AmbassadorResource
-from crm.imports.formats import SpreadsheetCSV
-from crm.resources import AgreementResource, ContactResource
+from exchange.formats import SpreadsheetCSV
+from exchange.resources import AgreementResource, ContactResource
 from municipalities.resources import MunicipalityResource
 from partners.resources import CompanyResource, OrganizationResource, SchoolResource
 from tests.factories import (

@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 
 from ambassadors.models import Ambassador
 from ambassadors.resources import AmbassadorResource
-from crm.imports.formats import SpreadsheetCSV, SpreadsheetXLSX
 from crm.models import Agreement, Contact, Member
-from crm.resources import AgreementResource, ContactResource
+from exchange.formats import SpreadsheetCSV, SpreadsheetXLSX
+from exchange.resources import AgreementResource, ContactResource
 from municipalities.models import Municipality
 from municipalities.resources import MunicipalityResource
 from partners.models import Organization, School
@@ -153,7 +153,7 @@ def test_xlsx_import_reads_numbers_and_dates():
 
 
 def test_unreadable_file_is_reported_plainly():
-    from crm.imports.formats import ImportFileError
+    from exchange.formats import ImportFileError
 
     with pytest.raises(ImportFileError, match="not UTF-8"):
         SpreadsheetCSV().create_dataset("name\nCittà\n".encode("cp1252"))
@@ -795,3 +795,29 @@ def test_dry_runs_and_failed_imports_enqueue_no_geocoding(
 
     assert geocoding_batches(callbacks) == []
     assert queued_tasks.results == []
+
+
+def test_imported_school_is_geocoded_after_commit_and_reaches_the_map(
+    gazetteer, anonymous_client, django_capture_on_commit_callbacks
+):
+    """The import sends the core's signals; geocoding and the map feed listen to them."""
+    assert anonymous_client.get("/api/v1/map/").json()["total"] == 0  # cached, empty
+
+    starts, ends = datetime.date.today(), datetime.date.today() + datetime.timedelta(days=300)
+    with django_capture_on_commit_callbacks(execute=True):
+        run(SchoolResource, csv_bytes([SCHOOL_HEADER, *school_rows(1)]))
+        result = run(
+            AgreementResource,
+            csv_bytes(
+                [
+                    ["member_kind", "member", "type", "signed_on", "starts_on", "ends_on"],
+                    ["school", "RMIC00000", "membership", starts, starts, ends],
+                ]
+            ),
+        )
+
+    assert result.problems() == []
+    school = School.objects.get(school_code="RMIC00000")
+    assert school.geocode_status == "ok" and school.latitude is not None
+    features = anonymous_client.get("/api/v1/map/").json()["features"]
+    assert [f["properties"]["id"] for f in features] == [school.pk]

@@ -661,8 +661,8 @@ def test_geocoding_results_reach_the_feed(
 
 def test_imported_agreements_reach_the_feed(anonymous_client, django_capture_on_commit_callbacks):
     """Imports write in bulk (no signal); the feed must not keep the old answer."""
-    from crm.imports.formats import SpreadsheetCSV
-    from crm.resources import AgreementResource
+    from exchange.formats import SpreadsheetCSV
+    from exchange.resources import AgreementResource
 
     school = SchoolFactory(school_code="RMIC00001", latitude=41.9, longitude=12.5)
     assert feed(anonymous_client)["total"] == 0  # no agreement yet: nothing, and now cached

@@ -7,22 +7,14 @@ from rest_framework import serializers
 
 from ambassadors.models import Ambassador
 from api.serializers.base import ModelCleanSerializer
-from crm.models import Member, MembershipStatus, Sector
+from crm.models import MEMBER_EDITABLE_FIELDS, Member, MembershipStatus, Sector
 from municipalities.models import Municipality
 from partners.models import Company, Organization, School
 
 MEMBER_FIELDS = [
     "id",
     "kind",
-    "name",
-    "chapter",
-    "sectors",
-    "street",
-    "postal_code",
-    "city",
-    "province",
-    "region",
-    "country",
+    *MEMBER_EDITABLE_FIELDS,
     "latitude",
     "longitude",
     "geocode_status",
@@ -31,12 +23,6 @@ MEMBER_FIELDS = [
     "geocoded_at",
     "geocode_error",
     "geocode_attempts",
-    "email",
-    "phone",
-    "website",
-    "description",
-    "show_on_map",
-    "notes",
     "membership",
     "created_at",
     "updated_at",

@@ -3,6 +3,7 @@
 from .agreement import Agreement, AgreementQuerySet, AgreementStatus, AgreementType
 from .member import (
     KIND_APP_LABELS,
+    MEMBER_EDITABLE_FIELDS,
     Contact,
     FixedPoint,
     GeocodePrecision,
@@ -17,6 +18,7 @@ from .reference import Chapter, Sector
 
 __all__ = [
     "KIND_APP_LABELS",
+    "MEMBER_EDITABLE_FIELDS",
     "Agreement",
     "AgreementQuerySet",
     "AgreementStatus",

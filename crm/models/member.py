@@ -107,6 +107,27 @@ class MemberQuerySet(models.QuerySet):
         )
 
 
+#: The fields staff edit on every kind of member, in the order forms and files show them;
+#: the import columns, the API's member fields and the import benchmark start from them.
+MEMBER_EDITABLE_FIELDS = (
+    "name",
+    "chapter",
+    "sectors",
+    "street",
+    "postal_code",
+    "city",
+    "province",
+    "region",
+    "country",
+    "email",
+    "phone",
+    "website",
+    "description",
+    "show_on_map",
+    "notes",
+)
+
+
 class Member(models.Model):
     """Anyone in the network: the concrete base of every kind (school, company, …).
 

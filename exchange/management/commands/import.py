@@ -8,8 +8,8 @@ import sys
 
 from django.core.management.base import CommandError
 
-from crm.imports.commands import format_for, model_perm, resource_class_for, user_for
-from crm.imports.formats import ImportFileError
+from exchange.commands import format_for, model_perm, resource_class_for, user_for
+from exchange.formats import ImportFileError
 
 LibraryCommand = importlib.import_module("import_export.management.commands.import").Command
 

@@ -10,43 +10,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.conf import settings
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
-from crm.imports.base import NetworkResource, chunks
-from crm.imports.members import MemberDirectory, MemberResource, name_key
-from crm.imports.widgets import ChoiceWidget, CountryWidget, cell_text
 from crm.models import Agreement, Contact, Member, MemberKind
 from crm.names import place_name_normalize
+from exchange.base import NetworkResource, chunks
+from exchange.members import MemberDirectory, name_key
+from exchange.registry import member_resource_for_kind, member_resources
+from exchange.widgets import ChoiceWidget, CountryWidget, cell_text
 
-#: The resource of each kind; also what `manage.py import` / `export` accept by name.
-MEMBER_RESOURCES = {
-    MemberKind.SCHOOL: "partners.resources.SchoolResource",
-    MemberKind.COMPANY: "partners.resources.CompanyResource",
-    MemberKind.ORGANIZATION: "partners.resources.OrganizationResource",
-    MemberKind.MUNICIPALITY: "municipalities.resources.MunicipalityResource",
-    MemberKind.AMBASSADOR: "ambassadors.resources.AmbassadorResource",
-}
-RESOURCES_BY_NAME = {
-    "schools": MEMBER_RESOURCES[MemberKind.SCHOOL],
-    "companies": MEMBER_RESOURCES[MemberKind.COMPANY],
-    "organisations": MEMBER_RESOURCES[MemberKind.ORGANIZATION],
-    "municipalities": MEMBER_RESOURCES[MemberKind.MUNICIPALITY],
-    "ambassadors": MEMBER_RESOURCES[MemberKind.AMBASSADOR],
-    "agreements": "crm.resources.AgreementResource",
-    "contacts": "crm.resources.ContactResource",
-}
 MEMBER_REFERENCE_COLUMNS = ["member_kind", "member", "member_country", "member_city"]
-
-
-def member_resource_class(kind: str) -> type[MemberResource]:
-    return import_string(MEMBER_RESOURCES[kind])
 
 
 def member_key_text(member: Member) -> str:
     """What the `member` column holds: the kind's natural key, or the name without one."""
-    resource = member_resource_class(member.kind)
+    resource = member_resource_for_kind(member.kind)
     if not resource.key_fields:
         return member.name
     specific = member if member.kind == MemberKind.AMBASSADOR else getattr(member, member.kind)
@@ -75,7 +54,7 @@ class MemberReferenceWidget(widgets.ForeignKeyWidget):
                 % {"value": value}
             )
         country = CountryWidget().clean(row.get("member_country")) or "IT"
-        resource = member_resource_class(kind)
+        resource = member_resource_for_kind(kind)
         if kind not in self.directories:
             self.directories[kind] = MemberDirectory(resource)
         directory = self.directories[kind]
@@ -138,17 +117,19 @@ class MemberReferenceResource(NetworkResource):
             return None  # reported against the row by the member column
 
     def filter_export(self, queryset, **kwargs):
-        return queryset.select_related(
-            "member",
-            "member__school",
-            "member__company",
-            "member__municipality",
-        )
+        # The kinds' own rows that member_key_text reads, joined once.
+        kinds = [
+            f"member__{kind}"
+            for kind, resource in member_resources().items()
+            if resource.key_fields and kind != MemberKind.AMBASSADOR
+        ]
+        return queryset.select_related("member", *sorted(kinds))
 
 
 class AgreementResource(MemberReferenceResource):
     """Agreements, matched by reference, or by member + type + start without one."""
 
+    name = "agreements"
     key_columns = ("reference",)
     required_columns = ("member_kind", "member", "starts_on")
 
@@ -223,6 +204,7 @@ class AgreementResource(MemberReferenceResource):
 class ContactResource(MemberReferenceResource):
     """Contacts, matched by member + e-mail (or member + name without an e-mail)."""
 
+    name = "contacts"
     key_columns = ("member", "email")
     required_columns = ("member_kind", "member", "name")
     export_permission = "crm.export_contact"

@@ -35,7 +35,6 @@ class ImportResult(Result):
         super().__init__(*args, **kwargs)
         #: Column names as the resource reads them, for messages ("vat_number").
         self.column_of: dict[str, str] = {}
-        self.file_warnings: list[str] = []
 
     def counts(self) -> dict[str, int]:
         rows = [r for r in self.rows if not getattr(r, "blank", False)]
@@ -67,10 +66,7 @@ class ImportResult(Result):
         return lines
 
     def warnings(self) -> list[str]:
-        lines = list(self.file_warnings)
-        for row in self.rows:
-            lines.extend(getattr(row, "warnings", []))
-        return lines
+        return [warning for row in self.rows for warning in getattr(row, "warnings", [])]
 
     def append_invalid_row(self, number, row, validation_error) -> None:
         super().append_invalid_row(number, row, validation_error)

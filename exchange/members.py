@@ -9,29 +9,14 @@ from django.utils.translation import gettext as _
 from import_export import fields
 
 from crm.bulk import members_bulk_create
-from crm.imports.base import CHUNK, NetworkResource, chunks
-from crm.imports.widgets import ChapterWidget, CountryWidget, SectorsWidget, cell_text
-from crm.models import Member
+from crm.models import MEMBER_EDITABLE_FIELDS, Member
 from crm.names import place_name_normalize
-from geocoding.services import members_geocode_enqueue
+from crm.signals import members_moved_send
+from exchange.base import CHUNK, NetworkResource, chunks
+from exchange.widgets import ChapterWidget, CountryWidget, SectorsWidget, cell_text
 
-MEMBER_COLUMNS = [
-    "name",
-    "chapter",
-    "sectors",
-    "street",
-    "postal_code",
-    "city",
-    "province",
-    "region",
-    "country",
-    "email",
-    "phone",
-    "website",
-    "description",
-    "show_on_map",
-    "notes",
-]
+#: The columns every kind shares, after its own ones.
+MEMBER_COLUMNS = list(MEMBER_EDITABLE_FIELDS)
 
 NameKey = tuple[str, str, str]
 
@@ -84,6 +69,8 @@ class MemberDirectory:
 class MemberResource(NetworkResource):
     """Shared columns and rules of every kind; each kind names its natural key."""
 
+    #: The MemberKind this resource imports; agreements and contacts find it by kind.
+    kind: str = ""
     #: Model fields of the natural key besides the country (e.g. ("school_code",)).
     key_fields: tuple[str, ...] = ()
     required_columns = ("name",)
@@ -178,6 +165,9 @@ class MemberResource(NetworkResource):
     def derived_fields(self) -> list[str]:
         return ["kind", "chapter", "name", "email"]
 
+    def member_ids_of(self, instances: list) -> set[int]:
+        return {instance.pk for instance in instances}
+
     def insert(self, instances: list) -> None:
         members_bulk_create(instances, batch_size=CHUNK)
         self.geocode_ids.extend(i.pk for i in instances)
@@ -188,11 +178,10 @@ class MemberResource(NetworkResource):
 
     def after_import(self, dataset, result, **kwargs) -> None:
         super().after_import(dataset, result, **kwargs)
-        failed = result.has_errors() or result.invalid_rows
-        if self.geocode_ids and not self.dry_run and not failed:
-            # Bulk writes send no signals: one task for the whole file, which the service
-            # enqueues only once the import's transaction commits (never on a rollback).
-            members_geocode_enqueue(member_ids=self.geocode_ids)
+        if self.geocode_ids and not self.dry_run and not self.failed(result):
+            # Bulk writes send no model signal: the core's own one, once for the whole file,
+            # inside the import's transaction; geocoding queues one task on commit.
+            members_moved_send(sender=self._meta.model, member_ids=self.geocode_ids)
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("chapter").prefetch_related("sectors")

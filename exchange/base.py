@@ -19,12 +19,13 @@ from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries.fields import CountryField
-from import_export import fields, resources, widgets
+from import_export import resources, widgets
 
-from crm.imports import widgets as kn_widgets
-from crm.imports.results import ImportResult, ImportRowResult
-from crm.imports.rules import check_constraints_errors
-from crm.services import map_feed_invalidate
+from crm.signals import network_changed_send
+from exchange import widgets as kn_widgets
+from exchange.registry import resource_register
+from exchange.results import ImportResult, ImportRowResult
+from exchange.rules import check_constraints_errors
 
 CHUNK = 2000
 
@@ -56,6 +57,9 @@ def widget_for(django_field: models.Field) -> widgets.Widget | None:
 class NetworkResource(resources.ModelResource):
     """Base of every Kindnet resource; subclasses name columns, keys and lookups."""
 
+    #: The name `manage.py import` / `export` know it by ("schools"); declaring it
+    #: registers the resource (see registry.py).
+    name: str = ""
     #: Columns a file must have (e.g. "name").
     required_columns: tuple[str, ...] = ()
     #: Columns that identify a row (natural key), listed in messages about duplicates.
@@ -91,6 +95,11 @@ class NetworkResource(resources.ModelResource):
         self._column_names: dict[str, str] | None = None
         self._present_attributes: set[str] | None = None
         self.existing: dict[int, models.Model] = {}
+        self.written_member_ids: set[int] = set()
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        resource_register(cls)
 
     # -- import-export hooks -------------------------------------------------
 
@@ -116,14 +125,12 @@ class NetworkResource(resources.ModelResource):
         kwargs["rollback_on_validation_errors"] = True
         result = super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
         result.column_of = self.column_names()
-        if not dry_run:
-            # Bulk writes send no signal: the public map feed must still see the import.
-            map_feed_invalidate()
         return result
 
     def before_import(self, dataset, **kwargs) -> None:
         # Until the file's columns are known to be right, rows are not worth reading.
         self.unreadable = True
+        self.written_member_ids = set()
         self.user = kwargs.get("user")
         if self.user is not None and not getattr(self.user, "pk", None):
             self.user = None  # AnonymousUser: history keeps no user
@@ -279,10 +286,15 @@ class NetworkResource(resources.ModelResource):
                     self.update(instances)
                 self.write_history(instances, created=created)
                 self.write_m2m(instances, created=created)
+                self.written_member_ids.update(self.member_ids_of(instances))
         except (DatabaseError, ValueError, TypeError) as exc:
             self.handle_import_error(result, exc, raise_errors)
         finally:
             instances.clear()
+
+    def member_ids_of(self, instances: list) -> set[int]:
+        """The members that these written rows belong to (agreements, contacts: their member)."""
+        return {instance.member_id for instance in instances}
 
     def insert(self, instances: list) -> None:
         self._meta.model.objects.bulk_create(instances, batch_size=CHUNK)
@@ -349,7 +361,16 @@ class NetworkResource(resources.ModelResource):
 
     def after_import(self, dataset, result, **kwargs) -> None:
         # No sequence reset (the library's default): we never insert explicit ids.
-        pass
+        if self.written_member_ids and not self.dry_run and not self.failed(result):
+            # Bulk writes send no model signal: the core's own one, once for the whole file.
+            network_changed_send(
+                sender=self._meta.model, member_ids=sorted(self.written_member_ids)
+            )
+
+    @staticmethod
+    def failed(result) -> bool:
+        """Whether the import is rolled back: nothing it wrote stays."""
+        return bool(result.has_errors() or result.invalid_rows)
 
     # -- reading back --------------------------------------------------------
 
@@ -426,10 +447,3 @@ class NetworkResource(resources.ModelResource):
     def template_headers(cls) -> list[str]:
         """The columns of the empty template, in the documented order."""
         return [f.column_name for f in cls().get_import_fields()]
-
-
-class ExportOnlyField(fields.Field):
-    """A column written on export and read by another column's widget on import."""
-
-    def save(self, instance, row, is_m2m=False, **kwargs) -> None:
-        pass

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from import_export.admin import ExportActionMixin, ImportMixin
 
-from crm.imports.formats import (
+from exchange.formats import (
     EXPORT_FORMATS,
     IMPORT_FORMATS,
     ImportFileError,

@@ -6,29 +6,22 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
-from django.utils.module_loading import import_string
 from import_export.command_utils import get_resource_class
 from import_export.formats import base_formats
 
-from crm.imports.formats import SpreadsheetCSV, SpreadsheetXLSX
+from exchange.formats import SpreadsheetCSV, SpreadsheetXLSX
+from exchange.registry import resource_for_model, resource_for_name
 
 FORMATS = {"csv": SpreadsheetCSV, "xlsx": SpreadsheetXLSX, "json": base_formats.JSON}
 
 
 def resource_class_for(name: str) -> type:
     """A resource by short name ("schools"), by model ("partners.School") or by dotted path."""
-    from crm.resources import RESOURCES_BY_NAME
-
-    if name.lower() in RESOURCES_BY_NAME:
-        return import_string(RESOURCES_BY_NAME[name.lower()])
-    if name.count(".") == 1:
+    resource = resource_for_name(name)
+    if resource is None and name.count(".") == 1:
         # A model path gets Kindnet's resource for that model, never a bare generated one.
-        for path in RESOURCES_BY_NAME.values():
-            resource = import_string(path)
-            model = resource._meta.model
-            if f"{model._meta.app_label}.{model.__name__}".lower() == name.lower():
-                return resource
-    return get_resource_class(name)
+        resource = resource_for_model(name)
+    return resource or get_resource_class(name)
 
 
 def format_for(name: str | None, file_name: str | None = None):

@@ -7,7 +7,7 @@ import importlib
 
 from django.core.management.base import CommandError
 
-from crm.imports.commands import format_for, model_perm, resource_class_for, user_for
+from exchange.commands import format_for, model_perm, resource_class_for, user_for
 
 LibraryCommand = importlib.import_module("import_export.management.commands.export").Command
 
