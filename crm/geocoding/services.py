@@ -23,7 +23,7 @@ from crm.geocoding.cache import geocode_cache_get_many, geocode_cache_put
 from crm.geocoding.providers import ProviderChain, geocoder_chain
 from crm.geocoding.result import GeocodeQuery, GeocodeResult, GeocodingError
 from crm.models import KIND_APP_LABELS, GeocodeStatus, Member
-from crm.services import map_feed_invalidate
+from crm.signals import network_changed_send
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ def _write(members: list[Member], outcomes: dict[int, _Outcome], summary: Geocod
             Member.objects.filter(pk__in=pks).update(**_values(outcomes[pks[0]], now))
     if groups:
         # UPDATE sends no signal: new coordinates must still reach the public map feed.
-        map_feed_invalidate()
+        network_changed_send(sender=Member, member_ids=None)
 
 
 def _values(outcome: _Outcome, now: datetime.datetime) -> dict:

@@ -24,7 +24,7 @@ from import_export import fields, resources, widgets
 from crm.imports import widgets as kn_widgets
 from crm.imports.results import ImportResult, ImportRowResult
 from crm.imports.rules import check_constraints_errors
-from crm.services import map_feed_invalidate
+from crm.signals import network_changed_send
 
 CHUNK = 2000
 
@@ -118,7 +118,7 @@ class NetworkResource(resources.ModelResource):
         result.column_of = self.column_names()
         if not dry_run:
             # Bulk writes send no signal: the public map feed must still see the import.
-            map_feed_invalidate()
+            network_changed_send(sender=type(self), member_ids=None)
         return result
 
     def before_import(self, dataset, **kwargs) -> None:
