@@ -9,7 +9,6 @@ from rest_framework.permissions import IsAuthenticated
 
 from api.views.agreements import AgreementViewSet
 from api.views.join_requests import JoinRequestViewSet
-from api.views.map import MapFeedView
 from api.views.members import (
     AmbassadorViewSet,
     CompanyViewSet,
@@ -19,6 +18,7 @@ from api.views.members import (
     SchoolViewSet,
 )
 from api.views.network import ChapterViewSet, ContactViewSet, RecognitionViewSet, SectorViewSet
+from publicmap.views import MapFeedView
 
 
 class APIRootView(routers.APIRootView):

@@ -12,9 +12,3 @@ class CrmConfig(AppConfig):
         from crm import signals
 
         signals.connect()
-        # Moves to the public map's app (its receiver of network_changed).
-        from crm.services import map_feed_invalidate
-
-        signals.network_changed.connect(
-            lambda **kwargs: map_feed_invalidate(), dispatch_uid="map", weak=False
-        )

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import datetime
-import time
 from calendar import monthrange
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Agreement
-from crm.selectors import MAP_FEED_VERSION_KEY
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -94,22 +91,3 @@ def agreements_auto_renew(
     if dry_run:
         return [(agreement, None) for agreement in due]
     return [(agreement, agreement_renew(agreement=agreement)) for agreement in due]
-
-
-def map_feed_invalidate() -> None:
-    """Make every cached answer of the public map feed stale (they are keyed by this version).
-
-    Called by signals when a member, agreement, recognition or sector changes; bulk
-    writes that bypass signals (imports, geocoding's UPDATEs) call it themselves.
-    The version is bumped now and once more when the surrounding transaction commits:
-    a request that read the rows before the commit cached its answer under the first
-    version, which the second makes stale. Outside a transaction both happen at once.
-    """
-    _map_feed_version_bump()
-    transaction.on_commit(_map_feed_version_bump)
-
-
-def _map_feed_version_bump() -> None:
-    # Never go backwards, even if two workers' clocks disagree slightly.
-    previous = cache.get(MAP_FEED_VERSION_KEY) or 0.0
-    cache.set(MAP_FEED_VERSION_KEY, max(time.time(), float(previous) + 0.001), timeout=None)

@@ -5,8 +5,6 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from crm.views import map as map_views
-
 admin.site.site_header = _("Kindnet")
 admin.site.site_title = _("Kindnet")
 admin.site.index_title = _("Network administration")
@@ -18,10 +16,6 @@ urlpatterns = [
     path("api/", include("api.urls")),
     # Join requests of municipalities: public form, search, staff download (issue 5).
     path("", include("municipalities.urls")),
-]
-
-# The public member map and its embeddable widget.
-urlpatterns += [
-    path("map/", map_views.map_page, name="map"),
-    path("map/embed/", map_views.map_embed, name="map-embed"),
+    # The public member map and its embeddable widget.
+    path("", include("publicmap.urls")),
 ]

@@ -9,3 +9,6 @@ class PublicMapConfig(AppConfig):
 
     name = "publicmap"
     verbose_name = _("Public map")
+
+    def ready(self) -> None:
+        from publicmap import receivers  # noqa: F401  (connects them)

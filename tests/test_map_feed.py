@@ -11,7 +11,7 @@ import pytest
 from django.test import override_settings
 
 from crm.models import Member, Sector
-from crm.selectors import map_feed_version
+from publicmap.cache import map_feed_version
 from tests.factories import (
     AgreementFactory,
     AmbassadorFactory,

@@ -142,7 +142,7 @@ def test_no_inline_script_and_nothing_from_elsewhere(client: Client):
     executable = [attrs for attrs, body in scripts if 'type="application/json"' not in attrs]
     assert executable == [
         ' src="/static/leaflet/leaflet.js" defer',
-        ' src="/static/crm/map/map.js" defer',
+        ' src="/static/publicmap/map.js" defer',
     ]
     assert all(not body.strip() for attrs, body in scripts if attrs in executable)
     assert " style=" not in html
@@ -153,8 +153,8 @@ def test_leaflet_and_the_map_script_are_served_by_the_site(client: Client):
     expected = {
         "/static/leaflet/leaflet.js": b"Leaflet",
         "/static/leaflet/leaflet.css": b".leaflet-pane",
-        "/static/crm/map/map.js": b"kn-map-config",
-        "/static/crm/map/map.css": b".kn-marker",
+        "/static/publicmap/map.js": b"kn-map-config",
+        "/static/publicmap/map.css": b".kn-marker",
     }
     for path, content in expected.items():
         response = client.get(path)

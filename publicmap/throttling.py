@@ -1,4 +1,4 @@
-"""Throttles of the public endpoints; counts live in the configured cache (CACHE_URL)."""
+"""Throttles of the public map feed; counts live in the configured cache (CACHE_URL)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Read queries reused by the admin, the API and the public map.
+"""The public map's read queries: its feed (members and clusters) and its filter options.
 
-The public map feed is built here from plain tuples (`values_list`), never from
+The feed is built here from plain tuples (`values_list`), never from
 model instances or serializers, so 100,000 members cost two SQL queries and one
 pass in Python: the members, then their sector names and recognition titles.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import math
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,8 +16,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.core.cache import cache
-from django.db.models import CharField, DateField, Q, Value
+from django.db.models import CharField, DateField, Exists, OuterRef, Q, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import translation
 from django_countries import countries
@@ -300,17 +298,40 @@ def _cluster_feature(positions: list[tuple]) -> dict[str, Any]:
     }
 
 
-MAP_FEED_VERSION_KEY = "map-feed:version"
+@dataclass(frozen=True)
+class MapFilterOption:
+    value: str
+    label: str
 
 
-def map_feed_version() -> float:
-    """When the network last changed as far as the map is concerned (a UNIX time).
+@dataclass(frozen=True)
+class MapFilterOptions:
+    """The choices the public map offers: only countries and sectors that have members on it."""
 
-    Bumped by `crm.services.map_feed_invalidate`; set to now when the cache lost it,
-    which can only make clients fetch the feed once more.
+    countries: list[MapFilterOption]
+    sectors: list[MapFilterOption]
+
+
+def map_filter_options(*, language: str | None = None) -> MapFilterOptions:
+    """Countries and sectors of the members the public map shows, named in `language`.
+
+    Two queries, whatever the size of the network: an empty choice would only lead
+    to an empty map, so options without a member on the map are left out.
     """
-    version = cache.get(MAP_FEED_VERSION_KEY)
-    if version is None:
-        cache.add(MAP_FEED_VERSION_KEY, time.time(), timeout=None)
-        version = cache.get(MAP_FEED_VERSION_KEY) or time.time()
-    return float(version)
+    on_map = Member.objects.on_map()
+    # order_by(): Member.Meta.ordering would otherwise become part of the DISTINCT.
+    codes = on_map.order_by().values_list("country", flat=True).distinct()
+    country_options = sorted(
+        (MapFilterOption(str(code), str(countries.name(code))) for code in codes),
+        key=lambda option: option.label,
+    )
+    through = Member.sectors.through
+    used = through.objects.filter(sector=OuterRef("pk"), member__in=on_map.values("pk"))
+    sector_options = sorted(
+        (
+            MapFilterOption(sector.slug, sector.name_for(language))
+            for sector in Sector.objects.filter(Exists(used))
+        ),
+        key=lambda option: option.label,
+    )
+    return MapFilterOptions(countries=country_options, sectors=sector_options)

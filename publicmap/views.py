@@ -1,126 +1,63 @@
-"""The public member map: a full page at /map/ and an embeddable one at /map/embed/.
+"""The public member map: a page at /map/, an embeddable one at /map/embed/, and their feed.
 
-Both are the same Leaflet map fed by the public GeoJSON feed (/api/v1/map/); the
-views only read and check the query parameters (initial filters, centre, zoom,
-language), render the filter options from the database and set the security
-headers: a strict Content-Security-Policy on both, and framing allowed only on the
-embed, only for the origins in MAP_EMBED_ALLOWED_ORIGINS.
+Both pages are the same Leaflet map fed by the public GeoJSON feed (/api/v1/map/,
+routed by `api.urls`); they only read and check the query parameters (initial
+filters, centre, zoom, language), render the filter options from the database and
+set the security headers: a strict Content-Security-Policy on both, and framing
+allowed only on the embed, only for the origins in MAP_EMBED_ALLOWED_ORIGINS.
+
+The feed's body is built once per (filters, zoom, language, day, network version)
+and kept gzipped in the cache; any change to the network bumps the version
+(`publicmap.cache`). A conditional GET needs only the version, so a 304 costs one
+cache read and no SQL.
 """
 
 from __future__ import annotations
 
+import datetime
+import gzip
+import hashlib
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
 from csp.constants import NONE, SELF
 from csp.decorators import csp
-from django import forms
 from django.conf import settings
-from django.db.models import Exists, OuterRef
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import get_script_prefix
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
 from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 from django_countries import countries
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
-from crm.models import Member, MemberKind, Sector
+from crm.models import MemberKind, Sector
+from publicmap.cache import map_feed_version
+from publicmap.params import MapFeedParameters, MapPageParameters
+from publicmap.renderers import FirstRendererNegotiation, GeoJSONRenderer
+from publicmap.schema import map_feed_schema
+from publicmap.selectors import MapFilterOption, map_feed_json, map_filter_options
+from publicmap.throttling import MapRateThrottle
 
 View = Callable[..., HttpResponse]
 
 
-@dataclass(frozen=True)
-class MapFilterOption:
-    value: str
-    label: str
-
-
-@dataclass(frozen=True)
-class MapFilterOptions:
-    """The choices the public map offers: only countries and sectors that have members on it."""
-
-    countries: list[MapFilterOption]
-    sectors: list[MapFilterOption]
-
-
-def map_filter_options(*, language: str | None = None) -> MapFilterOptions:
-    """Countries and sectors of the members the public map shows, named in `language`.
-
-    Two queries, whatever the size of the network: an empty choice would only lead
-    to an empty map, so options without a member on the map are left out.
-    """
-    on_map = Member.objects.on_map()
-    # order_by(): Member.Meta.ordering would otherwise become part of the DISTINCT.
-    codes = on_map.order_by().values_list("country", flat=True).distinct()
-    country_options = sorted(
-        (MapFilterOption(str(code), str(countries.name(code))) for code in codes),
-        key=lambda option: option.label,
-    )
-    through = Member.sectors.through
-    used = through.objects.filter(sector=OuterRef("pk"), member__in=on_map.values("pk"))
-    sector_options = sorted(
-        (
-            MapFilterOption(sector.slug, sector.name_for(language))
-            for sector in Sector.objects.filter(Exists(used))
-        ),
-        key=lambda option: option.label,
-    )
-    return MapFilterOptions(countries=country_options, sectors=sector_options)
-
-
 #: The feed of the map (the API's fixed contract), relative to the site's root.
 MAP_FEED_PATH = "api/v1/map/"
-
-
-class MapQueryForm(forms.Form):
-    """The query parameters a shared or embedded map link may carry."""
-
-    kind = forms.MultipleChoiceField(label=_("kind"), choices=MemberKind.choices, required=False)
-    sector = forms.SlugField(label=_("sector"), required=False)
-    country = forms.CharField(label=_("country"), required=False, max_length=2)
-    lat = forms.FloatField(label=_("latitude"), required=False, min_value=-90, max_value=90)
-    lon = forms.FloatField(label=_("longitude"), required=False, min_value=-180, max_value=180)
-    zoom = forms.IntegerField(label=_("zoom"), required=False, min_value=0, max_value=20)
-    lang = forms.ChoiceField(label=_("language"), choices=settings.LANGUAGES, required=False)
-
-    def __init__(self, query: QueryDict) -> None:
-        data = query.copy()
-        # Like the feed: ?kind=school&kind=company and ?kind=school,company mean the same.
-        data.setlist(
-            "kind",
-            [part.strip() for value in query.getlist("kind") for part in value.split(",") if part],
-        )
-        super().__init__(data)
-
-    def clean_sector(self) -> Sector | None:
-        slug = self.cleaned_data["sector"]
-        if not slug:
-            return None
-        sector = Sector.objects.filter(slug=slug).first()
-        if sector is None:
-            raise forms.ValidationError(_("There is no sector “%(slug)s”."), params={"slug": slug})
-        return sector
-
-    def clean_country(self) -> str:
-        code = self.cleaned_data["country"].upper()
-        if code and code not in countries:
-            raise forms.ValidationError(
-                _("“%(code)s” is not an ISO country code such as IT or CH."), params={"code": code}
-            )
-        return code
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        has_lat, has_lon = data.get("lat") is not None, data.get("lon") is not None
-        if has_lat != has_lon:
-            raise forms.ValidationError(_("Give both lat and lon for the centre, or neither."))
-        return data
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+#: Fast enough to keep a cold 100,000-member feed quick, and still about 10x smaller.
+GZIP_LEVEL = 1
 
 
 def tile_source(url: str) -> str | None:
@@ -190,7 +127,7 @@ def _map_text() -> dict[str, Any]:
 
 
 def _render_map(request: HttpRequest, *, embed: bool) -> HttpResponse:
-    form = MapQueryForm(request.GET)
+    form = MapPageParameters(request.GET)
     form.is_valid()  # invalid parameters are reported on the page and otherwise ignored
     values = form.cleaned_data
     # `?lang=` is already active (kindnet.middleware.QueryLanguageMiddleware).
@@ -247,7 +184,7 @@ def _render_map(request: HttpRequest, *, embed: bool) -> HttpResponse:
         ],
         "current_language": language[:2],
     }
-    template = "map/embed.html" if embed else "map/page.html"
+    template = "publicmap/embed.html" if embed else "publicmap/page.html"
     return render(request, template, context)
 
 
@@ -278,3 +215,66 @@ def map_page(request: HttpRequest) -> HttpResponse:
 def map_embed(request: HttpRequest) -> HttpResponse:
     """The same map without the page around it, for an <iframe> on an allowed site."""
     return _render_map(request, embed=True)
+
+
+class MapFeedView(APIView):
+    """The public member map: anonymous, read-only, throttled generously."""
+
+    authentication_classes: list = []  # no session or token lookup: zero queries on a hit
+    permission_classes = [AllowAny]
+    throttle_classes = [MapRateThrottle]
+    renderer_classes = [GeoJSONRenderer]
+    content_negotiation_class = FirstRendererNegotiation
+
+    @map_feed_schema
+    def get(self, request: Request) -> HttpResponse:
+        params = MapFeedParameters(request.query_params)
+        if not params.is_valid():
+            # Rendered by DRF's EXCEPTION_HANDLER as {"name": ["message", …]}, a 400.
+            raise ValidationError({name: list(errors) for name, errors in params.errors.items()})
+        filters, zoom = params.filters(), params.cleaned_data["zoom"]
+        language = params.cleaned_data["lang"] or _request_language()
+        version = map_feed_version()
+        today = timezone.localdate()
+        # "Active today" changes at midnight with no write, so the day is part of the key.
+        key = f"{filters.cache_key()};z={zoom};l={language};d={today.isoformat()}"
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        etag = f'W/"{digest}-{version:.6f}"'
+        last_modified = max(version, _midnight(today))
+        not_modified = get_conditional_response(
+            request._request, etag=etag, last_modified=int(last_modified)
+        )
+        if not_modified is not None:
+            return self._finish(not_modified, etag, last_modified)
+
+        body_key = f"map-feed:{version:.6f}:{digest}"
+        body = cache.get(body_key)
+        if body is None:
+            feed = map_feed_json(filters=filters, zoom=zoom, language=language)
+            body = gzip.compress(feed, compresslevel=GZIP_LEVEL, mtime=0)
+            cache.set(body_key, body, timeout=settings.MAP_CACHE_TIMEOUT)
+        response = HttpResponse(content_type="application/geo+json")
+        response["Content-Language"] = language
+        if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            response["Content-Encoding"] = "gzip"
+        else:
+            body = gzip.decompress(body)
+        response.content = body
+        return self._finish(response, etag, last_modified)
+
+    def _finish(self, response: HttpResponse, etag: str, last_modified: float) -> HttpResponse:
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date(last_modified)
+        patch_cache_control(response, public=True, max_age=settings.MAP_MAX_AGE)
+        patch_vary_headers(response, ["Accept-Encoding", "Accept-Language"])
+        return response
+
+
+def _request_language() -> str:
+    """English or Italian, from the language LocaleMiddleware chose (Accept-Language)."""
+    return "it" if (translation.get_language() or "").startswith("it") else "en"
+
+
+def _midnight(day: datetime.date) -> float:
+    start = datetime.datetime.combine(day, datetime.time.min)
+    return timezone.make_aware(start).timestamp()

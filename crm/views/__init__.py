@@ -1,1 +1,0 @@
-"""Public (non-admin) pages of Kindnet, one module per page."""

@@ -1,0 +1,136 @@
+"""The OpenAPI description of the feed, `GET /api/v1/map/`.
+
+The parameters come from the fields of `MapFeedParameters`, so they cannot drift
+from what the feed accepts; the body is a GeoJSON FeatureCollection, written out
+here because the feed builds it from tuples, not from a serializer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+
+from crm.models import MemberKind
+from publicmap.params import MapFeedParameters
+
+
+def _parameter(name: str, field: forms.Field) -> OpenApiParameter:
+    schema: dict[str, Any]
+    if isinstance(field, forms.ChoiceField):
+        schema = {"type": "string", "enum": [value for value, _label in field.choices]}
+        if isinstance(field, forms.MultipleChoiceField):
+            schema = {"type": "array", "items": schema}
+    elif isinstance(field, forms.IntegerField):
+        schema = {"type": "integer", "minimum": field.min_value, "maximum": field.max_value}
+        if field.max_value > 2**31 - 1:
+            schema["format"] = "int64"
+    else:
+        schema = {"type": "string", "maxLength": field.max_length}
+        for validator in field.validators:
+            if isinstance(validator, RegexValidator):
+                schema["pattern"] = validator.regex.pattern.replace(r"\Z", "$")
+    return OpenApiParameter(name, type=schema, description=str(field.help_text))
+
+
+def _numbers(count: int, description: str) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {"type": "number"},
+        "minItems": count,
+        "maxItems": count,
+        "description": description,
+    }
+
+
+def _strings() -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string"}}
+
+
+def _object(description: str, required: list[str], /, **properties: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "required": required,
+        "properties": properties,
+    }
+
+
+def _constant(*values: Any) -> dict[str, Any]:
+    return {"type": "boolean" if isinstance(values[0], bool) else "string", "enum": list(values)}
+
+
+STRING, INTEGER = {"type": "string"}, {"type": "integer"}
+MEMBER = _object(
+    "A member (cluster false). Ambassadors have no website.",
+    ["cluster", "id", "kind", "kind_label", "name", "city", "country"],
+    cluster=_constant(False),
+    id=INTEGER,
+    kind=_constant(*MemberKind.values),
+    kind_label=STRING,
+    name=STRING,
+    city=STRING,
+    country={"type": "string", "description": "ISO 3166 code."},
+    country_name=STRING,
+    sectors=_strings(),
+    recognitions=_strings(),
+    website=STRING,
+    description=STRING,
+)
+CLUSTER = _object(
+    "Members close together at the requested zoom (cluster true).",
+    ["cluster", "count", "bbox"],
+    cluster=_constant(True),
+    count={"type": "integer", "minimum": 2},
+    bbox=_numbers(4, "[minLon, minLat, maxLon, maxLat] of the cluster's members."),
+)
+FEATURE = _object(
+    "A member or a cluster at one point.",
+    ["type", "geometry", "properties"],
+    type=_constant("Feature"),
+    geometry=_object(
+        "A GeoJSON point.",
+        ["type", "coordinates"],
+        type=_constant("Point"),
+        coordinates=_numbers(2, "[longitude, latitude] (RFC 7946)."),
+    ),
+    properties={"oneOf": [MEMBER, CLUSTER]},
+)
+MAP_FEED = {
+    "title": "MapFeatureCollection",
+    **_object(
+        "A GeoJSON FeatureCollection (RFC 7946) of members and clusters.",
+        ["type", "total", "countries", "features"],
+        type=_constant("FeatureCollection"),
+        total={"type": "integer", "description": "Members matching, before clustering."},
+        countries={"type": "integer", "description": "Distinct countries among them."},
+        features={"type": "array", "items": FEATURE},
+    ),
+}
+ERRORS = {
+    "type": "object",
+    "additionalProperties": _strings(),
+    "description": "Each bad parameter with its messages.",
+}
+GEOJSON = "application/geo+json"
+
+map_feed_schema = extend_schema(
+    operation_id="map_feed",
+    summary="Public member map (GeoJSON)",
+    description=(
+        "Active members with coordinates, as a GeoJSON FeatureCollection. With `zoom`, "
+        "members close together come back as cluster features. Anonymous; supports "
+        "ETag/If-None-Match and Last-Modified/If-Modified-Since (304); gzip."
+    ),
+    parameters=[_parameter(name, field) for name, field in MapFeedParameters.base_fields.items()],
+    auth=[],
+    tags=["map"],
+    responses={
+        (200, GEOJSON): OpenApiResponse(MAP_FEED, description="The map."),
+        (304, GEOJSON): OpenApiResponse(description="Not modified since the client's copy."),
+        (400, GEOJSON): OpenApiResponse(ERRORS, description="A bad parameter."),
+        (429, GEOJSON): OpenApiResponse(description="Too many requests."),
+    },
+)
