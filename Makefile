@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Both cores: the suite runs in two processes (pytest-xdist), each with its own test database.
+PYTEST_ARGS ?= -n 2
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint setup data clean
