@@ -127,9 +127,6 @@ class MemberKindAdmin(MemberGeocodingAdminMixin, NetworkImportExportMixin, Simpl
     Each kind names its import/export resource in `resource_classes`.
     """
 
-    # Django 6 makes https the default scheme of typed web addresses; opt in now (no warning).
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-
     list_display = ["name", "city", "country", "chapter", "membership_label", "geocode_status"]
     list_filter = [
         MembershipStatusFilter,
