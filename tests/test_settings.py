@@ -25,6 +25,14 @@ VARIABLES = [
     "ALLOWED_HOSTS",
     "CACHE_URL",
     "EMAIL_URL",
+    "MAP_MAX_AGE",
+    "MAP_CLUSTER_MAX_ZOOM",
+    "MAP_THROTTLE_RATE",
+    "JOIN_REQUEST_RATE",
+    "JOIN_SEARCH_RATE",
+    "CORS_ALLOWED_ORIGINS",
+    "LOG_LEVEL",
+    "GEOCODER_TIMEOUT",
 ]
 PRINT_SETTINGS = """
 import json
@@ -139,10 +147,24 @@ def test_production_is_hardened():
         ({"AGREEMENT_EXPIRING_DAYS": "0"}, "AGREEMENT_EXPIRING_DAYS must be at least 1"),
         ({"TASKS_BACKEND": "celery"}, "TASKS_BACKEND must be one of immediate, database, dummy"),
         ({"CACHE_URL": "nothing://x"}, "CACHE_URL is not a valid cache URL"),
+        ({"MAP_MAX_AGE": "abc"}, "MAP_MAX_AGE must be a whole number, not 'abc'"),
+        ({"MAP_CLUSTER_MAX_ZOOM": "-5"}, "MAP_CLUSTER_MAX_ZOOM must be at least 0, not -5"),
+        ({"MAP_CLUSTER_MAX_ZOOM": "25"}, "MAP_CLUSTER_MAX_ZOOM must be at most 20, not 25"),
+        ({"MAP_THROTTLE_RATE": "5/fortnight"}, "MAP_THROTTLE_RATE must look like '5/hour'"),
+        ({"JOIN_REQUEST_RATE": "many"}, "JOIN_REQUEST_RATE must look like '5/hour'"),
+        ({"CORS_ALLOWED_ORIGINS": "https://a.example/x"}, "CORS_ALLOWED_ORIGINS: 'https://a."),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL must be one of debug, info, warning"),
+        ({"GEOCODER_TIMEOUT": "0"}, "GEOCODER_TIMEOUT must be at least 0.1"),
     ],
 )
 def test_other_bad_values_name_their_variable(variables, message):
     assert message in refused(**variables)
+
+
+def test_rates_are_read_alike_by_every_variable():
+    """One rule for rates: what the map throttle accepts, the join form's limit accepts."""
+    env = {"MAP_THROTTLE_RATE": "5/min", "JOIN_REQUEST_RATE": "5/min", "JOIN_SEARCH_RATE": "9/s"}
+    assert load_settings(**env).returncode == 0
 
 
 def test_check_deploy_passes_with_production_settings():
