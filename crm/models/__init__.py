@@ -2,6 +2,7 @@
 
 from .agreement import Agreement, AgreementQuerySet, AgreementStatus, AgreementType
 from .member import (
+    GEOCODE_FIELDS,
     KIND_APP_LABELS,
     MEMBER_EDITABLE_FIELDS,
     Contact,
@@ -17,6 +18,7 @@ from .member import (
 from .reference import Chapter, Sector
 
 __all__ = [
+    "GEOCODE_FIELDS",
     "KIND_APP_LABELS",
     "MEMBER_EDITABLE_FIELDS",
     "Agreement",
