@@ -16,7 +16,6 @@ from django_countries import countries
 
 from crm.models import (
     Agreement,
-    AgreementQuerySet,
     AgreementStatus,
     AgreementType,
     Chapter,
@@ -24,7 +23,6 @@ from crm.models import (
     GeocodeStatus,
     Member,
     MemberKind,
-    MemberQuerySet,
     MembershipStatus,
     Recognition,
     Sector,
@@ -89,7 +87,7 @@ class MemberFilterSet(django_filters.FilterSet):
     show_on_map = django_filters.BooleanFilter()
     active_on = active_on_filter(_("Members with an agreement active on this day."))
     expiring_within = expiring_within_filter(
-        MemberQuerySet.with_agreement_expiring_within,
+        lambda queryset, days: queryset.with_agreement_expiring_within(days),
         _("Members with an active agreement ending within this many days."),
     )
 
@@ -101,13 +99,9 @@ class MemberFilterSet(django_filters.FilterSet):
         return queryset.with_membership_status(value)
 
 
-class AgreementFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(
-        choices=AgreementStatus.choices,
-        method="filter_status",
-        help_text=_("Status today, derived from the dates; repeat for several."),
-    )
-    type = django_filters.ChoiceFilter(choices=AgreementType.choices)
+class MemberRelatedFilterSet(django_filters.FilterSet):
+    """Filters of rows that belong to a member (agreements, contacts, recognitions)."""
+
     member = django_filters.ModelChoiceFilter(queryset=Member.objects.all())
     kind = django_filters.MultipleChoiceFilter(
         field_name="member__kind", choices=MemberKind.choices
@@ -116,6 +110,15 @@ class AgreementFilterSet(django_filters.FilterSet):
         field_name="member__chapter", queryset=Chapter.objects.all()
     )
     country = django_filters.ChoiceFilter(field_name="member__country", choices=country_choices)
+
+
+class AgreementFilterSet(MemberRelatedFilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=AgreementStatus.choices,
+        method="filter_status",
+        help_text=_("Status today, derived from the dates; repeat for several."),
+    )
+    type = django_filters.ChoiceFilter(choices=AgreementType.choices)
     region = django_filters.CharFilter(field_name="member__region", lookup_expr="iexact")
     sector = django_filters.ModelChoiceFilter(
         field_name="member__sectors", to_field_name="slug", queryset=Sector.objects.all()
@@ -123,7 +126,8 @@ class AgreementFilterSet(django_filters.FilterSet):
     auto_renew = django_filters.BooleanFilter()
     active_on = active_on_filter(_("Agreements in force on this day."))
     expiring_within = expiring_within_filter(
-        AgreementQuerySet.expiring_within, _("Active agreements ending within this many days.")
+        lambda queryset, days: queryset.expiring_within(days),
+        _("Active agreements ending within this many days."),
     )
 
     class Meta:
@@ -132,19 +136,6 @@ class AgreementFilterSet(django_filters.FilterSet):
 
     def filter_status(self, queryset, name, value):
         return queryset.with_status_in(value) if value else queryset
-
-
-class MemberRelatedFilterSet(django_filters.FilterSet):
-    """Filters of rows that belong to a member (contacts, recognitions): by the member."""
-
-    member = django_filters.ModelChoiceFilter(queryset=Member.objects.all())
-    kind = django_filters.MultipleChoiceFilter(
-        field_name="member__kind", choices=MemberKind.choices
-    )
-    chapter = django_filters.ModelChoiceFilter(
-        field_name="member__chapter", queryset=Chapter.objects.all()
-    )
-    country = django_filters.ChoiceFilter(field_name="member__country", choices=country_choices)
 
 
 class ContactFilterSet(MemberRelatedFilterSet):
