@@ -31,18 +31,26 @@ class Router(routers.DefaultRouter):
     APIRootView = APIRootView
 
 
+#: The staff endpoints by URL prefix; each one's URL names come from its model
+#: (`member-list`, `school-detail`, …), as DRF names them by default.
+ENDPOINTS = {
+    "members": MemberViewSet,
+    "schools": SchoolViewSet,
+    "companies": CompanyViewSet,
+    "organizations": OrganizationViewSet,
+    "municipalities": MunicipalityViewSet,
+    "ambassadors": AmbassadorViewSet,
+    "contacts": ContactViewSet,
+    "agreements": AgreementViewSet,
+    "recognitions": RecognitionViewSet,
+    "chapters": ChapterViewSet,
+    "sectors": SectorViewSet,
+}
+
 router = Router()
-router.register("members", MemberViewSet, basename="member")
-router.register("schools", SchoolViewSet, basename="school")
-router.register("companies", CompanyViewSet, basename="company")
-router.register("organizations", OrganizationViewSet, basename="organization")
-router.register("municipalities", MunicipalityViewSet, basename="municipality")
-router.register("ambassadors", AmbassadorViewSet, basename="ambassador")
-router.register("contacts", ContactViewSet, basename="contact")
-router.register("agreements", AgreementViewSet, basename="agreement")
-router.register("recognitions", RecognitionViewSet, basename="recognition")
-router.register("chapters", ChapterViewSet, basename="chapter")
-router.register("sectors", SectorViewSet, basename="sector")
+for prefix, viewset in ENDPOINTS.items():
+    router.register(prefix, viewset)
+# Named with a hyphen, like its URL, not after the model (joinrequest).
 router.register("join-requests", JoinRequestViewSet, basename="join-request")
 
 v1 = [

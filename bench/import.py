@@ -18,13 +18,14 @@ second, peak memory and the ratio import/floor; the last line is the RESULT.
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import size_from_command_line
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -85,11 +86,9 @@ def peak_mb() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--quick", action="store_true", help="smoke run of 1,000 rows for CI")
-    args = parser.parse_args()
-    rows = 1_000 if args.quick else args.rows
+    rows = size_from_command_line(
+        __doc__, "rows", default=10_000, quick=1_000, quick_help="smoke run of 1,000 rows for CI"
+    )
 
     import django
     from django.conf import settings

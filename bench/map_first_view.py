@@ -20,7 +20,6 @@ is over the limit.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -28,6 +27,8 @@ import re
 import sys
 import time
 from pathlib import Path
+
+from common import size_from_command_line
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kindnet.settings")
@@ -84,11 +85,9 @@ def view_bbox(zoom: int, cx: float, cy: float, window: tuple[int, int]) -> list[
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--quick", action="store_true", help="5,000 members: a CI smoke run")
-    args = parser.parse_args()
-    members = 5_000 if args.quick else args.members
+    members = size_from_command_line(
+        __doc__, "members", default=100_000, quick=5_000, quick_help="5,000 members: a CI smoke run"
+    )
 
     import django
 

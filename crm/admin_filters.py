@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from crm.models import AgreementStatus, MembershipStatus
+from crm.models import AgreementStatus, MemberQuerySet, MembershipStatus
 
 EXPIRING_CHOICES = [
     ("30", _("within 30 days")),
@@ -15,56 +15,49 @@ EXPIRING_CHOICES = [
 ]
 
 
-class MembershipStatusFilter(admin.SimpleListFilter):
-    title = _("membership")
-    parameter_name = "membership"
+class QuerysetRuleFilter(admin.SimpleListFilter):
+    """A sidebar filter over fixed `options`; `rule(queryset, value)`, a queryset method,
+    keeps the rows of the chosen value (any other value filters nothing)."""
+
+    options: list[tuple[str, str]] = []
 
     def lookups(self, request, model_admin):
-        return MembershipStatus.choices
+        return self.options
 
     def queryset(self, request, queryset):
-        if self.value() in MembershipStatus.values:
-            return queryset.with_membership_status(self.value())
+        if self.value() in dict(self.options):
+            return self.rule(queryset, self.value())
         return queryset
 
 
-class AgreementExpiringFilter(admin.SimpleListFilter):
+class MembershipStatusFilter(QuerysetRuleFilter):
+    title = _("membership")
+    parameter_name = "membership"
+    options = MembershipStatus.choices
+    rule = staticmethod(MemberQuerySet.with_membership_status)
+
+
+class AgreementExpiringFilter(QuerysetRuleFilter):
     """On members: those with an active agreement ending within N days."""
 
     title = _("agreement expiring")
     parameter_name = "expiring_within"
-
-    def lookups(self, request, model_admin):
-        return EXPIRING_CHOICES
-
-    def queryset(self, request, queryset):
-        if self.value() in dict(EXPIRING_CHOICES):
-            return queryset.with_agreement_expiring_within(int(self.value()))
-        return queryset
+    options = EXPIRING_CHOICES
+    rule = staticmethod(lambda queryset, days: queryset.with_agreement_expiring_within(int(days)))
 
 
 class AgreementOwnExpiringFilter(AgreementExpiringFilter):
     """On agreements: active agreements ending within N days."""
 
     title = _("expiring")
-
-    def queryset(self, request, queryset):
-        if self.value() in dict(EXPIRING_CHOICES):
-            return queryset.expiring_within(int(self.value()))
-        return queryset
+    rule = staticmethod(lambda queryset, days: queryset.expiring_within(int(days)))
 
 
-class AgreementStatusFilter(admin.SimpleListFilter):
+class AgreementStatusFilter(QuerysetRuleFilter):
     title = _("status")
     parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return AgreementStatus.choices
-
-    def queryset(self, request, queryset):
-        if self.value() in AgreementStatus.values:
-            return queryset.with_status_in([self.value()])
-        return queryset
+    options = AgreementStatus.choices
+    rule = staticmethod(lambda queryset, status: queryset.with_status_in([status]))
 
 
 class RegionFilter(admin.SimpleListFilter):

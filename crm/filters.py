@@ -7,6 +7,8 @@ read and validate the parameters. A bad value is a 400 that names the parameter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +42,23 @@ def country_choices() -> list[tuple[str, str]]:
     return [(country.code, country.name) for country in countries]
 
 
+def active_on_filter(help_text: str) -> django_filters.DateFilter:
+    """`active_on=<day>`: the queryset's own `active_on` rule (members and agreements alike)."""
+    return django_filters.DateFilter(
+        method=lambda queryset, name, value: queryset.active_on(value), help_text=help_text
+    )
+
+
+def expiring_within_filter(rule: Callable, help_text: str) -> IntegerFilter:
+    """`expiring_within=<days>`, up to MAX_DAYS; `rule(queryset, days)` is the queryset's rule."""
+    return IntegerFilter(
+        method=lambda queryset, name, value: rule(queryset, value),
+        min_value=0,
+        max_value=MAX_DAYS,
+        help_text=help_text,
+    )
+
+
 class MemberFilterSet(django_filters.FilterSet):
     """Filters of every member list, whatever the kind; each kind's FilterSet adds its own."""
 
@@ -66,14 +85,10 @@ class MemberFilterSet(django_filters.FilterSet):
     )
     geocode_status = django_filters.ChoiceFilter(choices=GeocodeStatus.choices)
     show_on_map = django_filters.BooleanFilter()
-    active_on = django_filters.DateFilter(
-        method="filter_active_on", help_text=_("Members with an agreement active on this day.")
-    )
-    expiring_within = IntegerFilter(
-        method="filter_expiring_within",
-        min_value=0,
-        max_value=MAX_DAYS,
-        help_text=_("Members with an active agreement ending within this many days."),
+    active_on = active_on_filter(_("Members with an agreement active on this day."))
+    expiring_within = expiring_within_filter(
+        lambda queryset, days: queryset.with_agreement_expiring_within(days),
+        _("Members with an active agreement ending within this many days."),
     )
 
     class Meta:
@@ -83,20 +98,10 @@ class MemberFilterSet(django_filters.FilterSet):
     def filter_status(self, queryset, name, value):
         return queryset.with_membership_status(value)
 
-    def filter_active_on(self, queryset, name, value):
-        return queryset.active_on(value)
 
-    def filter_expiring_within(self, queryset, name, value):
-        return queryset.with_agreement_expiring_within(value)
+class MemberRelatedFilterSet(django_filters.FilterSet):
+    """Filters of rows that belong to a member (agreements, contacts, recognitions)."""
 
-
-class AgreementFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(
-        choices=AgreementStatus.choices,
-        method="filter_status",
-        help_text=_("Status today, derived from the dates; repeat for several."),
-    )
-    type = django_filters.ChoiceFilter(choices=AgreementType.choices)
     member = django_filters.ModelChoiceFilter(queryset=Member.objects.all())
     kind = django_filters.MultipleChoiceFilter(
         field_name="member__kind", choices=MemberKind.choices
@@ -105,19 +110,24 @@ class AgreementFilterSet(django_filters.FilterSet):
         field_name="member__chapter", queryset=Chapter.objects.all()
     )
     country = django_filters.ChoiceFilter(field_name="member__country", choices=country_choices)
+
+
+class AgreementFilterSet(MemberRelatedFilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=AgreementStatus.choices,
+        method="filter_status",
+        help_text=_("Status today, derived from the dates; repeat for several."),
+    )
+    type = django_filters.ChoiceFilter(choices=AgreementType.choices)
     region = django_filters.CharFilter(field_name="member__region", lookup_expr="iexact")
     sector = django_filters.ModelChoiceFilter(
         field_name="member__sectors", to_field_name="slug", queryset=Sector.objects.all()
     )
     auto_renew = django_filters.BooleanFilter()
-    active_on = django_filters.DateFilter(
-        method="filter_active_on", help_text=_("Agreements in force on this day.")
-    )
-    expiring_within = IntegerFilter(
-        method="filter_expiring_within",
-        min_value=0,
-        max_value=MAX_DAYS,
-        help_text=_("Active agreements ending within this many days."),
+    active_on = active_on_filter(_("Agreements in force on this day."))
+    expiring_within = expiring_within_filter(
+        lambda queryset, days: queryset.expiring_within(days),
+        _("Active agreements ending within this many days."),
     )
 
     class Meta:
@@ -126,25 +136,6 @@ class AgreementFilterSet(django_filters.FilterSet):
 
     def filter_status(self, queryset, name, value):
         return queryset.with_status_in(value) if value else queryset
-
-    def filter_active_on(self, queryset, name, value):
-        return queryset.active_on(value)
-
-    def filter_expiring_within(self, queryset, name, value):
-        return queryset.expiring_within(value)
-
-
-class MemberRelatedFilterSet(django_filters.FilterSet):
-    """Filters of rows that belong to a member (contacts, recognitions): by the member."""
-
-    member = django_filters.ModelChoiceFilter(queryset=Member.objects.all())
-    kind = django_filters.MultipleChoiceFilter(
-        field_name="member__kind", choices=MemberKind.choices
-    )
-    chapter = django_filters.ModelChoiceFilter(
-        field_name="member__chapter", queryset=Chapter.objects.all()
-    )
-    country = django_filters.ChoiceFilter(field_name="member__country", choices=country_choices)
 
 
 class ContactFilterSet(MemberRelatedFilterSet):

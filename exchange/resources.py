@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
-from crm.models import Agreement, Contact, Member, MemberKind
+from crm.models import AGREEMENT_TERMS_FIELDS, Agreement, Contact, Member, MemberKind
 from crm.names import place_name_normalize
 from exchange.base import NetworkResource, chunks
 from exchange.members import MemberDirectory, name_key
@@ -140,12 +140,7 @@ class AgreementResource(MemberReferenceResource):
             "reference",
             *MEMBER_REFERENCE_COLUMNS,
             "type",
-            "signed_on",
-            "starts_on",
-            "ends_on",
-            "auto_renew",
-            "renewal_months",
-            "signatories",
+            *AGREEMENT_TERMS_FIELDS,
             "terminated_on",
             "termination_reason",
         ]

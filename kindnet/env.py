@@ -47,29 +47,34 @@ def env_bool(name: str, *, default: bool) -> bool:
 
 
 def env_int(name: str, *, default: int, minimum: int = 0, maximum: int | None = None) -> int:
-    raw = _raw(name)
-    if raw is None or raw == "":
-        value = default
-    else:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
-    _check_range(name, value, minimum, maximum)
-    return value
+    return _env_number(name, int, "a whole number, not {raw!r}", default, minimum, maximum)
 
 
 def env_float(
     name: str, *, default: float, minimum: float = 0.0, maximum: float | None = None
 ) -> float:
+    return _env_number(name, float, "a number, e.g. {default}", default, minimum, maximum)
+
+
+def _env_number(
+    name: str,
+    parse: type[int] | type[float],
+    expected: str,
+    default: float,
+    minimum: float,
+    maximum: float | None,
+) -> float:
+    """The number in `name` (`default` when unset or empty), read by `parse` and checked
+    against the range; `expected` says what the value must be when `parse` refuses it."""
     raw = _raw(name)
     if raw is None or raw == "":
         value = default
     else:
         try:
-            value = float(raw)
+            value = parse(raw)
         except ValueError:
-            raise ImproperlyConfigured(f"{name} must be a number, e.g. {default}.") from None
+            problem = expected.format(raw=raw, default=default)
+            raise ImproperlyConfigured(f"{name} must be {problem}.") from None
     _check_range(name, value, minimum, maximum)
     return value
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -283,3 +284,9 @@ class JoinRequest(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in PENDING_STATUSES
+
+    def decide(self, status: str, *, by: AbstractBaseUser) -> None:
+        """Record staff's decision (approved, rejected, withdrawn): who and when; not saved."""
+        self.status = status
+        self.decided_by = by
+        self.decided_at = timezone.now()

@@ -305,7 +305,11 @@ def join_request_review_start(*, join_request: JoinRequest, by: AbstractBaseUser
     return join_request
 
 
-def _pending_or_refuse(join_request: JoinRequest, verb: str) -> None:
+def _decision_due(join_request: JoinRequest, status: str, verb: str) -> bool:
+    """True when the request waits for a decision; False when it already has `status` (the
+    same decision again changes nothing); a ValidationError after another decision."""
+    if join_request.status == status:
+        return False
     if not join_request.is_pending:
         raise ValidationError(
             _("%(ref)s is %(status)s: only a submitted or in-review request can be %(verb)s.")
@@ -315,6 +319,7 @@ def _pending_or_refuse(join_request: JoinRequest, verb: str) -> None:
                 "verb": verb,
             }
         )
+    return True
 
 
 def join_request_approve(*, join_request: JoinRequest, by: AbstractBaseUser) -> Municipality:
@@ -331,16 +336,13 @@ def join_request_approve(*, join_request: JoinRequest, by: AbstractBaseUser) -> 
             .select_related("municipality_reference", "municipality")
             .get(pk=join_request.pk)
         )
-        if join_request.status == JoinRequestStatus.APPROVED:
+        if not _decision_due(join_request, JoinRequestStatus.APPROVED, _("approved")):
             return join_request.municipality
-        _pending_or_refuse(join_request, _("approved"))
         municipality = _municipality_upsert(join_request)
         _membership_agreement(municipality, join_request)
         _primary_contact(municipality, join_request)
-        join_request.status = JoinRequestStatus.APPROVED
         join_request.municipality = municipality
-        join_request.decided_by = by
-        join_request.decided_at = timezone.now()
+        join_request.decide(JoinRequestStatus.APPROVED, by=by)
         join_request.save()
         pk = join_request.pk
         transaction.on_commit(lambda: _after_approval(pk))
@@ -430,16 +432,12 @@ def join_request_reject(
         )
     with transaction.atomic():
         join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
-        if join_request.status == JoinRequestStatus.REJECTED:
-            return join_request
-        _pending_or_refuse(join_request, _("rejected"))
-        join_request.status = JoinRequestStatus.REJECTED
-        join_request.rejection_reason = reason
-        join_request.decided_by = by
-        join_request.decided_at = timezone.now()
-        join_request.save()
-        pk = join_request.pk
-        transaction.on_commit(lambda: _email_to_submitter(pk, "rejected"))
+        if _decision_due(join_request, JoinRequestStatus.REJECTED, _("rejected")):
+            join_request.rejection_reason = reason
+            join_request.decide(JoinRequestStatus.REJECTED, by=by)
+            join_request.save()
+            pk = join_request.pk
+            transaction.on_commit(lambda: _email_to_submitter(pk, "rejected"))
     return join_request
 
 
@@ -447,13 +445,9 @@ def join_request_withdraw(*, join_request: JoinRequest, by: AbstractBaseUser) ->
     """Record that the municipality withdrew its request (it asked staff to)."""
     with transaction.atomic():
         join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
-        if join_request.status == JoinRequestStatus.WITHDRAWN:
-            return join_request
-        _pending_or_refuse(join_request, _("withdrawn"))
-        join_request.status = JoinRequestStatus.WITHDRAWN
-        join_request.decided_by = by
-        join_request.decided_at = timezone.now()
-        join_request.save()
+        if _decision_due(join_request, JoinRequestStatus.WITHDRAWN, _("withdrawn")):
+            join_request.decide(JoinRequestStatus.WITHDRAWN, by=by)
+            join_request.save()
     return join_request
 
 

@@ -5,34 +5,27 @@ from __future__ import annotations
 import django_filters
 
 from crm.filters import MemberFilterSet
-from partners.models import (
-    Company,
-    CompanySize,
-    Organization,
-    OrganizationType,
-    School,
-    SchoolLevel,
-)
+from partners import models
 
 
 class SchoolFilterSet(MemberFilterSet):
-    level = django_filters.ChoiceFilter(choices=SchoolLevel.choices)
+    level = django_filters.ChoiceFilter(choices=models.SchoolLevel.choices)
     school_code = django_filters.CharFilter(lookup_expr="iexact")
 
     class Meta(MemberFilterSet.Meta):
-        model = School
+        model = models.School
 
 
 class CompanyFilterSet(MemberFilterSet):
-    size = django_filters.ChoiceFilter(choices=CompanySize.choices)
+    size = django_filters.ChoiceFilter(choices=models.CompanySize.choices)
     vat_number = django_filters.CharFilter(lookup_expr="iexact")
 
     class Meta(MemberFilterSet.Meta):
-        model = Company
+        model = models.Company
 
 
 class OrganizationFilterSet(MemberFilterSet):
-    type = django_filters.ChoiceFilter(choices=OrganizationType.choices)
+    type = django_filters.ChoiceFilter(choices=models.OrganizationType.choices)
 
     class Meta(MemberFilterSet.Meta):
-        model = Organization
+        model = models.Organization

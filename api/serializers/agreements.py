@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import ModelCleanSerializer
-from crm.models import Agreement, AgreementStatus
+from crm.models import AGREEMENT_TERMS_FIELDS, Agreement, AgreementStatus
 
 
 class AgreementSerializer(ModelCleanSerializer):
@@ -24,12 +24,7 @@ class AgreementSerializer(ModelCleanSerializer):
             "member",
             "type",
             "status",
-            "signed_on",
-            "starts_on",
-            "ends_on",
-            "auto_renew",
-            "renewal_months",
-            "signatories",
+            *AGREEMENT_TERMS_FIELDS,
             "has_document",
             "terminated_on",
             "termination_reason",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ambassadors.models import Ambassador
 from api.serializers.base import ModelCleanSerializer
-from crm.models import MEMBER_EDITABLE_FIELDS, Member, MembershipStatus, Sector
+from crm.models import GEOCODE_FIELDS, MEMBER_EDITABLE_FIELDS, Member, MembershipStatus, Sector
 from municipalities.models import Municipality
 from partners.models import Company, Organization, School
 
@@ -15,14 +17,7 @@ MEMBER_FIELDS = [
     "id",
     "kind",
     *MEMBER_EDITABLE_FIELDS,
-    "latitude",
-    "longitude",
-    "geocode_status",
-    "geocode_precision",
-    "geocode_provider",
-    "geocoded_at",
-    "geocode_error",
-    "geocode_attempts",
+    *GEOCODE_FIELDS,
     "membership",
     "created_at",
     "updated_at",
@@ -63,52 +58,47 @@ class MemberSerializer(ModelCleanSerializer):
         )
 
 
-class SchoolSerializer(MemberSerializer):
-    class Meta(MemberSerializer.Meta):
-        model = School
-        fields = [*MEMBER_FIELDS, "school_code", "level", "students"]
+def member_kind_serializer(
+    model: type[Member],
+    own_fields: Sequence[str],
+    *,
+    read_only: Sequence[str] = (),
+    doc: str | None = None,
+) -> type[MemberSerializer]:
+    """The serializer of one kind of member: the member fields, then the kind's own."""
+    meta = type(
+        "Meta",
+        (MemberSerializer.Meta,),
+        {
+            "model": model,
+            "fields": [*MEMBER_FIELDS, *own_fields],
+            "read_only_fields": [*MEMBER_READ_ONLY, *read_only],
+        },
+    )
+    name = f"{model.__name__}Serializer"
+    attrs = {"Meta": meta, "__module__": __name__, "__qualname__": name, "__doc__": doc}
+    return type(name, (MemberSerializer,), attrs)
 
 
-class CompanySerializer(MemberSerializer):
-    class Meta(MemberSerializer.Meta):
-        model = Company
-        fields = [*MEMBER_FIELDS, "vat_number", "size", "employees"]
-
-
-class OrganizationSerializer(MemberSerializer):
-    class Meta(MemberSerializer.Meta):
-        model = Organization
-        fields = [*MEMBER_FIELDS, "type"]
-
-
-class MunicipalitySerializer(MemberSerializer):
-    class Meta(MemberSerializer.Meta):
-        model = Municipality
-        fields = [
-            *MEMBER_FIELDS,
-            "official_code",
-            "population",
-            "mayor",
-            "resolution_number",
-            "resolution_date",
-            "joined_on",
-        ]
-
-
-class AmbassadorSerializer(MemberSerializer):
-    """An ambassador; the name is made from first and last name."""
-
-    class Meta(MemberSerializer.Meta):
-        model = Ambassador
-        fields = [
-            *MEMBER_FIELDS,
-            "first_name",
-            "last_name",
-            "status",
-            "appointed_on",
-            "term_ends_on",
-            "sponsor",
-            "map_consent",
-            "map_consent_at",
-        ]
-        read_only_fields = [*MEMBER_READ_ONLY, "name", "map_consent_at"]
+SchoolSerializer = member_kind_serializer(School, ["school_code", "level", "students"])
+CompanySerializer = member_kind_serializer(Company, ["vat_number", "size", "employees"])
+OrganizationSerializer = member_kind_serializer(Organization, ["type"])
+MunicipalitySerializer = member_kind_serializer(
+    Municipality,
+    ["official_code", "population", "mayor", "resolution_number", "resolution_date", "joined_on"],
+)
+AmbassadorSerializer = member_kind_serializer(
+    Ambassador,
+    [
+        "first_name",
+        "last_name",
+        "status",
+        "appointed_on",
+        "term_ends_on",
+        "sponsor",
+        "map_consent",
+        "map_consent_at",
+    ],
+    read_only=["name", "map_consent_at"],
+    doc="An ambassador; the name is made from first and last name.",
+)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db.models import Prefetch
 
 from ambassadors.filters import AmbassadorFilterSet
-from ambassadors.models import Ambassador
 from api.serializers.members import (
     AmbassadorSerializer,
     CompanySerializer,
@@ -18,9 +19,7 @@ from api.views.base import NetworkReadOnlyViewSet, NetworkViewSet
 from crm.filters import MemberFilterSet
 from crm.models import Member, Sector
 from municipalities.filters import MunicipalityFilterSet
-from municipalities.models import Municipality
 from partners.filters import CompanyFilterSet, OrganizationFilterSet, SchoolFilterSet
-from partners.models import Company, Organization, School
 
 MEMBER_SEARCH = ["name", "city", "email"]
 MEMBER_ORDERING = ["name", "city", "country", "region", "kind", "created_at", "updated_at", "id"]
@@ -51,35 +50,30 @@ class MemberViewSet(MemberListMixin, NetworkReadOnlyViewSet):
     filterset_class = MemberFilterSet
 
 
-class SchoolViewSet(MemberListMixin, NetworkViewSet):
-    queryset = School.objects.all()
-    serializer_class = SchoolSerializer
-    filterset_class = SchoolFilterSet
-    search_fields = [*MEMBER_SEARCH, "school_code"]
+def member_kind_viewset(
+    serializer_class: type[MemberSerializer], filterset_class: type, *, search: Sequence[str] = ()
+) -> type[NetworkViewSet]:
+    """The read-write endpoint of one kind: its model, serializer and FilterSet; the member
+    search plus the kind's own `search` fields."""
+    model = serializer_class.Meta.model
+    name = f"{model.__name__}ViewSet"
+    attrs = {
+        "queryset": model.objects.all(),
+        "serializer_class": serializer_class,
+        "filterset_class": filterset_class,
+        "search_fields": [*MEMBER_SEARCH, *search],
+        "__module__": __name__,
+        "__qualname__": name,
+    }
+    return type(name, (MemberListMixin, NetworkViewSet), attrs)
 
 
-class CompanyViewSet(MemberListMixin, NetworkViewSet):
-    queryset = Company.objects.all()
-    serializer_class = CompanySerializer
-    filterset_class = CompanyFilterSet
-    search_fields = [*MEMBER_SEARCH, "vat_number"]
-
-
-class OrganizationViewSet(MemberListMixin, NetworkViewSet):
-    queryset = Organization.objects.all()
-    serializer_class = OrganizationSerializer
-    filterset_class = OrganizationFilterSet
-
-
-class MunicipalityViewSet(MemberListMixin, NetworkViewSet):
-    queryset = Municipality.objects.all()
-    serializer_class = MunicipalitySerializer
-    filterset_class = MunicipalityFilterSet
-    search_fields = [*MEMBER_SEARCH, "official_code"]
-
-
-class AmbassadorViewSet(MemberListMixin, NetworkViewSet):
-    queryset = Ambassador.objects.all()
-    serializer_class = AmbassadorSerializer
-    filterset_class = AmbassadorFilterSet
-    search_fields = [*MEMBER_SEARCH, "first_name", "last_name"]
+SchoolViewSet = member_kind_viewset(SchoolSerializer, SchoolFilterSet, search=["school_code"])
+CompanyViewSet = member_kind_viewset(CompanySerializer, CompanyFilterSet, search=["vat_number"])
+OrganizationViewSet = member_kind_viewset(OrganizationSerializer, OrganizationFilterSet)
+MunicipalityViewSet = member_kind_viewset(
+    MunicipalitySerializer, MunicipalityFilterSet, search=["official_code"]
+)
+AmbassadorViewSet = member_kind_viewset(
+    AmbassadorSerializer, AmbassadorFilterSet, search=["first_name", "last_name"]
+)

@@ -1,7 +1,14 @@
 """The shared core of the network: every kind of member, their agreements and contacts."""
 
-from .agreement import Agreement, AgreementQuerySet, AgreementStatus, AgreementType
+from .agreement import (
+    AGREEMENT_TERMS_FIELDS,
+    Agreement,
+    AgreementQuerySet,
+    AgreementStatus,
+    AgreementType,
+)
 from .member import (
+    GEOCODE_FIELDS,
     KIND_APP_LABELS,
     MEMBER_EDITABLE_FIELDS,
     Contact,
@@ -17,6 +24,8 @@ from .member import (
 from .reference import Chapter, Sector
 
 __all__ = [
+    "AGREEMENT_TERMS_FIELDS",
+    "GEOCODE_FIELDS",
     "KIND_APP_LABELS",
     "MEMBER_EDITABLE_FIELDS",
     "Agreement",

@@ -32,6 +32,18 @@ class AgreementStatus(models.TextChoices):
     TERMINATED = "terminated", _("Terminated")
 
 
+#: The terms of an agreement as signed, in the order forms and files show them; the API's
+#: agreement fields and the import columns include them.
+AGREEMENT_TERMS_FIELDS = (
+    "signed_on",
+    "starts_on",
+    "ends_on",
+    "auto_renew",
+    "renewal_months",
+    "signatories",
+)
+
+
 def expiring_days() -> int:
     return settings.AGREEMENT_EXPIRING_DAYS
 
