@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Member, MemberKind
+from crm.models.fields import optional_link
 
 
 class AmbassadorStatus(models.TextChoices):
@@ -31,12 +32,9 @@ class Ambassador(Member):
     )
     appointed_on = models.DateField(_("appointed on"), null=True, blank=True)
     term_ends_on = models.DateField(_("term ends on"), null=True, blank=True)
-    sponsor = models.ForeignKey(
+    sponsor = optional_link(
         Member,
         verbose_name=_("sponsor"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
         related_name="sponsored_ambassadors",
         help_text=_("The member organisation that proposed this ambassador, if any."),
     )

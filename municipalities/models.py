@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from crm.models import FixedPoint, GeocodePrecision, Member, MemberKind
+from crm.models.fields import optional_link
 from municipalities.storage import private_storage
 
 #: The source named to staff for coordinates taken from a country's official list.
@@ -199,12 +200,9 @@ class JoinRequest(models.Model):
     )
 
     country = CountryField(_("country"), default="IT")
-    municipality_reference = models.ForeignKey(
+    municipality_reference = optional_link(
         MunicipalityReference,
         verbose_name=_("municipality in the official list"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
         related_name="join_requests",
     )
     municipality_name = models.CharField(_("municipality"), max_length=200)
@@ -231,22 +229,14 @@ class JoinRequest(models.Model):
     message = models.TextField(_("message"), blank=True, max_length=3000)
     privacy_consent_at = models.DateTimeField(_("privacy consent given at"))
 
-    municipality = models.ForeignKey(
+    municipality = optional_link(
         Municipality,
         verbose_name=_("member"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
         related_name="join_requests",
         help_text=_("The municipality created or linked on approval."),
     )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
+    decided_by = optional_link(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), related_name="+"
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)

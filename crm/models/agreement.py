@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .fields import optional_link
+
 
 class AgreementType(models.TextChoices):
     MEMBERSHIP = "membership", _("Membership")
@@ -157,14 +159,12 @@ class Agreement(models.Model):
     )
     terminated_on = models.DateField(_("terminated on"), null=True, blank=True)
     termination_reason = models.TextField(_("termination reason"), blank=True)
-    renews = models.OneToOneField(
+    renews = optional_link(
         "self",
         verbose_name=_("renews"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
         related_name="renewed_by",
         help_text=_("The agreement this one follows on from."),
+        one_to_one=True,
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
