@@ -26,6 +26,7 @@ from crm.models import (
     Recognition,
     Sector,
 )
+from crm.signals import network_changed_send
 from municipalities.models import Municipality
 from partners.models import (
     Company,
@@ -445,5 +446,7 @@ def synthetic_network_create(*, members: int, seed: int = 1, geocoded: bool = Tr
                 )
                 for m in created
             )
+            # Bulk writes send no model signal: tell the map (and anyone listening) now.
+            network_changed_send(sender=Member, member_ids=[m.pk for m in created])
         made += size
     return made
