@@ -12,12 +12,29 @@ from crm.models import Agreement, Chapter, Contact, Recognition, Sector
 from municipalities.models import Municipality
 from partners.models import Company, Organization, School
 
+#: Every list endpoint of the staff API (/api/v1/<name>/), the read-only members one first.
+API_ENDPOINTS = [
+    "members",
+    "schools",
+    "companies",
+    "organizations",
+    "municipalities",
+    "ambassadors",
+    "contacts",
+    "agreements",
+    "recognitions",
+    "chapters",
+    "sectors",
+]
+
 
 def today() -> datetime.date:
     return timezone.localdate()
 
 
 class ChapterFactory(factory.django.DjangoModelFactory):
+    """A chapter per country; the data migration's chapters are found, not duplicated."""
+
     class Meta:
         model = Chapter
         django_get_or_create = ["country"]
@@ -37,6 +54,11 @@ class SectorFactory(factory.django.DjangoModelFactory):
 
 
 class MemberFactory(factory.django.DjangoModelFactory):
+    """The address every kind shares; a kind's factory names its model and its own fields.
+
+    `skip_postgeneration_save` is inherited by every kind (factory_boy's Meta inheritance).
+    """
+
     class Meta:
         abstract = True
         skip_postgeneration_save = True
@@ -58,18 +80,16 @@ class MemberFactory(factory.django.DjangoModelFactory):
 class SchoolFactory(MemberFactory):
     class Meta:
         model = School
-        skip_postgeneration_save = True
 
-    name = factory.Sequence(lambda n: f"Scuola {n}")
-    school_code = factory.Sequence(lambda n: f"RMIC{n:05d}")
     level = "primary"
     students = 300
+    name = factory.Sequence(lambda n: f"Scuola {n}")
+    school_code = factory.Sequence(lambda n: f"RMIC{n:05d}")
 
 
 class CompanyFactory(MemberFactory):
     class Meta:
         model = Company
-        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Azienda {n} S.r.l.")
     vat_number = ""
@@ -79,7 +99,6 @@ class CompanyFactory(MemberFactory):
 class OrganizationFactory(MemberFactory):
     class Meta:
         model = Organization
-        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Associazione {n}")
     type = "association"
@@ -88,7 +107,6 @@ class OrganizationFactory(MemberFactory):
 class MunicipalityFactory(MemberFactory):
     class Meta:
         model = Municipality
-        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Comune {n}")
     official_code = factory.Sequence(lambda n: f"{900000 + n:06d}")
@@ -99,7 +117,6 @@ class MunicipalityFactory(MemberFactory):
 class AmbassadorFactory(MemberFactory):
     class Meta:
         model = Ambassador
-        skip_postgeneration_save = True
 
     first_name = "Giulia"
     last_name = factory.Sequence(lambda n: f"Rossi{n}")
@@ -107,34 +124,40 @@ class AmbassadorFactory(MemberFactory):
     map_consent = True
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class MemberPartFactory(factory.django.DjangoModelFactory):
+    """What belongs to a member (contact, agreement, recognition): a school's by default."""
+
+    class Meta:
+        abstract = True
+
+    member = factory.SubFactory(SchoolFactory)
+
+
+class ContactFactory(MemberPartFactory):
     class Meta:
         model = Contact
 
-    member = factory.SubFactory(SchoolFactory)
     name = factory.Sequence(lambda n: f"Contact {n}")
     role = "Head teacher"
     email = factory.Sequence(lambda n: f"contact{n}@example.org")
 
 
-class AgreementFactory(factory.django.DjangoModelFactory):
+class AgreementFactory(MemberPartFactory):
     """Active today by default: signed, started a month ago, ends in two years."""
 
     class Meta:
         model = Agreement
 
-    member = factory.SubFactory(SchoolFactory)
     type = "membership"
     signed_on = factory.LazyFunction(lambda: today() - datetime.timedelta(days=40))
     starts_on = factory.LazyFunction(lambda: today() - datetime.timedelta(days=30))
     ends_on = factory.LazyFunction(lambda: today() + datetime.timedelta(days=700))
 
 
-class RecognitionFactory(factory.django.DjangoModelFactory):
+class RecognitionFactory(MemberPartFactory):
     class Meta:
         model = Recognition
 
-    member = factory.SubFactory(SchoolFactory)
     title = "Kind School"
     awarded_on = factory.LazyFunction(today)
 

@@ -15,6 +15,7 @@ from crm.models import Agreement, Chapter, Contact, Member, Sector
 from municipalities.models import Municipality
 from partners.models import Company, School
 from tests.factories import (
+    API_ENDPOINTS,
     AgreementFactory,
     AmbassadorFactory,
     ChapterFactory,
@@ -140,24 +141,16 @@ def test_changing_a_school_to_a_taken_code_is_a_400(staff_client):
 
 
 def test_vat_numbers_are_checked_normalised_and_unique(staff_client):
+    url, company = "/api/v1/companies/", {"country": "IT"}
+
     response = post(
-        staff_client,
-        "/api/v1/companies/",
-        {"name": "Gentile S.p.A.", "country": "IT", "vat_number": "00743110157"},
+        staff_client, url, {**company, "name": "Gentile S.p.A.", "vat_number": "00743110157"}
     )
     assert response.status_code == 201, response.content
     assert response.json()["vat_number"] == "IT00743110157"
 
-    duplicate = post(
-        staff_client,
-        "/api/v1/companies/",
-        {"name": "Copy", "country": "IT", "vat_number": "IT 00743110157"},
-    )
-    invalid = post(
-        staff_client,
-        "/api/v1/companies/",
-        {"name": "Bad", "country": "IT", "vat_number": "IT12345678901"},
-    )
+    duplicate = post(staff_client, url, {**company, "name": "Copy", "vat_number": "IT 00743110157"})
+    invalid = post(staff_client, url, {**company, "name": "Bad", "vat_number": "IT12345678901"})
 
     assert duplicate.status_code == 400
     assert "vat_number" in duplicate.json()
@@ -168,22 +161,11 @@ def test_vat_numbers_are_checked_normalised_and_unique(staff_client):
 
 def test_municipal_codes_are_unique_per_country(staff_client):
     MunicipalityFactory(official_code="5192", country="CH")
+    url, lugano = "/api/v1/municipalities/", {"official_code": "5192", "country": "CH"}
 
-    same_country = post(
-        staff_client,
-        "/api/v1/municipalities/",
-        {"name": "Lugano bis", "official_code": "5192", "country": "CH"},
-    )
-    other_country = post(
-        staff_client,
-        "/api/v1/municipalities/",
-        {"name": "Somewhere", "official_code": "5192", "country": "IT"},
-    )
-    letters = post(
-        staff_client,
-        "/api/v1/municipalities/",
-        {"name": "Letters", "official_code": "AB12", "country": "IT"},
-    )
+    same_country = post(staff_client, url, {**lugano, "name": "Lugano bis"})
+    other_country = post(staff_client, url, {**lugano, "name": "Somewhere", "country": "IT"})
+    letters = post(staff_client, url, {"name": "Letters", "official_code": "AB12", "country": "IT"})
 
     assert same_country.status_code == 400
     assert same_country.json() == {
@@ -331,22 +313,7 @@ def test_renew_refuses_what_cannot_be_renewed(staff_client):
     assert Agreement.objects.count() == 3
 
 
-ENDPOINTS = [
-    "members",
-    "schools",
-    "companies",
-    "organizations",
-    "municipalities",
-    "ambassadors",
-    "contacts",
-    "agreements",
-    "recognitions",
-    "chapters",
-    "sectors",
-]
-
-
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("endpoint", API_ENDPOINTS)
 def test_unknown_ids_are_404(superuser_client, endpoint):
     for pk in ("999999", "abc", "99999999999999999999999"):
         assert superuser_client.get(f"/api/v1/{endpoint}/{pk}/").status_code == 404
@@ -430,7 +397,7 @@ def _queries(client, url: str) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("endpoint", API_ENDPOINTS)
 def test_list_queries_do_not_grow_with_the_page(viewer_client, endpoint):
     _populate(2)
     url = f"/api/v1/{endpoint}/?page_size=50"
