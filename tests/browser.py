@@ -107,6 +107,23 @@ class PageLog:
     external: list[str] = field(default_factory=list)
 
 
+def _serialized_contents() -> dict[str, str]:
+    from django.db import connections
+
+    return {
+        connection.alias: connection._test_serialized_contents
+        for connection in connections.all()
+        if hasattr(connection, "_test_serialized_contents")
+    }
+
+
+def _serialized_contents_restore(serialized: dict[str, str]) -> None:
+    from django.db import connections
+
+    for alias, contents in serialized.items():
+        connections[alias]._test_serialized_contents = contents
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
     reason = browser_missing_reason()
@@ -120,7 +137,14 @@ def browser() -> Iterator:
     # the test database) refuses to run under one unless told that it is safe here.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    serialized = _serialized_contents()
     manager = sync_playwright().start()
+    # With Playwright's loop running, Django's "thread critical" ConnectionHandler gives
+    # this thread other connection objects, which lack the serialized copy of the test
+    # database: `serialized_rollback` would neither restore it before a test nor spare the
+    # content types at its flush, whose post_migrate then re-creates them under new ids
+    # (the next serialized_rollback test out of the browser fails on their unique key).
+    _serialized_contents_restore(serialized)
     chromium = manager.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
@@ -128,6 +152,11 @@ def browser() -> Iterator:
         yield chromium
     finally:
         chromium.close()
+        # Close the connections of Playwright's context too, or PostgreSQL refuses to drop
+        # the test database at the end of the session.
+        from django.db import connections
+
+        connections.close_all()
         manager.stop()
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
