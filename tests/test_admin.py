@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ambassadors.models import Ambassador
-from crm.models import Agreement, Chapter, Contact, Member, Sector
+from crm.bulk import members_bulk_create
+from crm.models import Agreement, Chapter, Contact, Member, Recognition, Sector
 from municipalities.models import Municipality
 from partners.models import Company, School
 from tests.factories import (
@@ -54,31 +55,57 @@ _serial = itertools.count()
 
 
 def populate(rows: int) -> None:
-    """`rows` of every list: members of each kind with everything a row can show."""
+    """`rows` of every list: members of each kind with everything a row can show.
+
+    Written in bulk, a few INSERTs per kind rather than a save per row: the lists read
+    these rows, not the history or the signals that a save would add.
+    """
     sectors = [SectorFactory(slug="education"), SectorFactory(slug="health", name_en="Health")]
-    for _ in range(rows):
-        n = next(_serial)
+    serials = [next(_serial) for _ in range(rows)]
+    for n in serials:
         ChapterFactory(country=f"{chr(65 + n // 26 % 26)}{chr(65 + n % 26)}", name=f"Chapter {n}")
         SectorFactory(slug=f"sector-{n}", name_en=f"Sector {n}", name_it=f"Settore {n}")
-        for factory in KIND_FACTORIES:
-            extra = {"region": f"Region {n % 4}", "sectors": sectors}
-            if factory is AmbassadorFactory:
-                extra["sponsor"] = SchoolFactory(name=f"Sponsor {n}")
-            member = factory(**extra)
-            old = AgreementFactory(
-                member=member,
-                starts_on=today() - datetime.timedelta(days=400),
-                ends_on=today() - datetime.timedelta(days=35),
-                signed_on=today() - datetime.timedelta(days=400),
-            )
-            AgreementFactory(
-                member=member,
-                renews=old,
-                starts_on=today() - datetime.timedelta(days=34),
-                ends_on=today() + datetime.timedelta(days=20 * (n % 5)),
-            )
-            ContactFactory(member=member, is_primary=True)
-            RecognitionFactory(member=member, title=f"Kind {n}")
+    sponsors = members_bulk_create([SchoolFactory.build(name=f"Sponsor {n}") for n in serials])
+    members: list[tuple[int, Member]] = []
+    for factory in KIND_FACTORIES:
+        built = [
+            factory.build(region=f"Region {n % 4}", sponsor=sponsor)
+            if factory is AmbassadorFactory
+            else factory.build(region=f"Region {n % 4}")
+            for n, sponsor in zip(serials, sponsors, strict=True)
+        ]
+        members += zip(serials, members_bulk_create(built), strict=True)
+    Member.sectors.through.objects.bulk_create(
+        Member.sectors.through(member_id=member.pk, sector_id=sector.pk)
+        for _, member in members
+        for sector in sectors
+    )
+    old = Agreement.objects.bulk_create(
+        AgreementFactory.build(
+            member=member,
+            reference=f"IKM-1000-{member.pk:05d}",
+            starts_on=today() - datetime.timedelta(days=400),
+            ends_on=today() - datetime.timedelta(days=35),
+            signed_on=today() - datetime.timedelta(days=400),
+        )
+        for _, member in members
+    )
+    Agreement.objects.bulk_create(
+        AgreementFactory.build(
+            member=member,
+            reference=f"IKM-1001-{member.pk:05d}",
+            renews=renewed,
+            starts_on=today() - datetime.timedelta(days=34),
+            ends_on=today() + datetime.timedelta(days=20 * (n % 5)),
+        )
+        for (n, member), renewed in zip(members, old, strict=True)
+    )
+    Contact.objects.bulk_create(
+        ContactFactory.build(member=member, is_primary=True) for _, member in members
+    )
+    Recognition.objects.bulk_create(
+        RecognitionFactory.build(member=member, title=f"Kind {n}") for n, member in members
+    )
 
 
 def count_queries(client, url: str) -> int:

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from geocoding.gazetteer import gazetteer_load, gazetteer_lookup
+from geocoding.gazetteer import gazetteer_lookup
 from municipalities.models import MunicipalityReference
 from tests.factories import MunicipalityReferenceFactory
 
@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 SEARCH_URL = "/join/municipalities/"
 
 
-def test_load_municipalities_from_the_package(capsys):
-    gazetteer_load(countries=["IT"])
+def test_load_municipalities_from_the_package(gazetteer, capsys):
+    """The whole list, placed with the gazetteer the session has loaded already."""
     call_command("load_municipalities")
     out = capsys.readouterr().out
     total = MunicipalityReference.objects.filter(country="IT").count()
