@@ -26,6 +26,9 @@ from tests.factories import (
     RecognitionFactory,
     SchoolFactory,
     SectorFactory,
+    bulk_create,
+    days,
+    sectors_bulk_add,
     today,
 )
 
@@ -366,25 +369,34 @@ def test_a_member_of_a_kind_changes_through_its_endpoint(staff_client):
 
 
 def _populate(count: int) -> None:
-    """`count` rows of every kind, each with what its serializer reads (sectors, renewals…)."""
+    """`count` rows of every kind, each with what its serializer reads (sectors, renewals…).
+
+    Written in bulk, a few INSERTs per kind: the lists read the rows, not what a save adds.
+    """
     health = SectorFactory(slug="health", name_en="Health", name_it="Salute")
+    sectors = [SectorFactory(slug=f"sector-{Sector.objects.count()}") for _ in range(count)]
+    members = [
+        (sector, member)
+        for factory in (SchoolFactory, CompanyFactory, OrganizationFactory, MunicipalityFactory)
+        for sector, member in zip(sectors, bulk_create(factory, [{}] * count), strict=True)
+    ]
+    ambassadors = bulk_create(AmbassadorFactory, [{"sponsor": m} for _, m in members])
+    sectors_bulk_add(
+        [(m.pk, s.pk) for sector, m in members for s in (sector, health)]
+        + [(a.pk, sector.pk) for (sector, _), a in zip(members, ambassadors, strict=True)]
+    )
+    ending = bulk_create(AgreementFactory, [{"member": m, "ends_on": days(9)} for _, m in members])
+    bulk_create(
+        AgreementFactory,
+        [
+            {"member": m, "renews": renewed, "starts_on": days(10), "ends_on": days(400)}
+            for (_, m), renewed in zip(members, ending, strict=True)
+        ]
+        + [{"member": a} for a in ambassadors],
+    )
+    bulk_create(ContactFactory, [{"member": m} for _, m in members])
+    bulk_create(RecognitionFactory, [{"member": m} for _, m in members])
     for _ in range(count):
-        sector = SectorFactory(slug=f"sector-{Sector.objects.count()}")
-        for factory in (SchoolFactory, CompanyFactory, OrganizationFactory, MunicipalityFactory):
-            member = factory(sectors=[sector, health])
-            ambassador = AmbassadorFactory(sponsor=member, sectors=[sector])
-            agreement = AgreementFactory(
-                member=member, ends_on=today() + datetime.timedelta(days=9)
-            )
-            AgreementFactory(
-                member=member,
-                renews=agreement,
-                starts_on=today() + datetime.timedelta(days=10),
-                ends_on=today() + datetime.timedelta(days=400),
-            )
-            AgreementFactory(member=ambassador)
-            ContactFactory(member=member)
-            RecognitionFactory(member=member)
         taken = set(Chapter.objects.values_list("country", flat=True))
         code = next(country.code for country in countries if country.code not in taken)
         ChapterFactory(name=f"Chapter {code}", country=code)

@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from municipalities.models import JoinRequest
-from tests.factories import ChapterFactory, MunicipalityReferenceFactory, pdf_bytes
+from tests.factories import ChapterFactory, castro_reference, pdf_bytes
 
 # serialized_rollback: the chapters and sectors of the data migrations come back afterwards.
 pytestmark = [
@@ -35,10 +35,8 @@ def test_join_through_the_form_in_a_browser(page, live_server, settings, tmp_pat
     settings.JOIN_REQUEST_MIN_FILL_SECONDS = 1
     cache.clear()
     ChapterFactory(email="italia@kindnet.example")
-    MunicipalityReferenceFactory(official_code="016065", name="Castro", province_code="BG")
-    MunicipalityReferenceFactory(
-        official_code="075096", name="Castro", province_code="LE", region="Puglia"
-    )
+    castro_reference("BG")
+    castro_reference("LE")
     resolution = tmp_path / "delibera.pdf"
     resolution.write_bytes(pdf_bytes())
 
