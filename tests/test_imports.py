@@ -24,13 +24,11 @@ from partners.resources import CompanyResource, OrganizationResource, SchoolReso
 from tests.factories import (
     AgreementFactory,
     AmbassadorFactory,
-    ChapterFactory,
     CompanyFactory,
     ContactFactory,
     MunicipalityFactory,
     OrganizationFactory,
     SchoolFactory,
-    SectorFactory,
 )
 from tests.on_commit import geocoding_batches
 
@@ -38,11 +36,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def reference_data():
-    ChapterFactory(name="Italy", country="IT")
-    ChapterFactory(name="Switzerland", country="CH")
-    SectorFactory(slug="education", name_en="Education", name_it="Istruzione")
-    SectorFactory(slug="health", name_en="Health", name_it="Salute")
+def _reference_data(reference_data):
+    """Every import here may name the chapters and sectors of the shared reference data."""
 
 
 def csv_bytes(rows: list[list[object]], *, delimiter: str = ",", bom: bool = False) -> bytes:
