@@ -74,6 +74,19 @@ def superuser_client(superuser) -> Client:
     return _client_for(superuser)
 
 
+@pytest.fixture
+def reference_data(db) -> dict:
+    """The chapters (Italy, Switzerland) and sectors (education, health) files refer to."""
+    from tests.factories import ChapterFactory, SectorFactory
+
+    return {
+        "IT": ChapterFactory(name="Italy", country="IT"),
+        "CH": ChapterFactory(name="Switzerland", country="CH"),
+        "education": SectorFactory(slug="education", name_en="Education", name_it="Istruzione"),
+        "health": SectorFactory(slug="health", name_en="Health", name_it="Salute"),
+    }
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: no map feed or throttle count from another test."""

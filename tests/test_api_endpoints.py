@@ -15,6 +15,7 @@ from crm.models import Agreement, Chapter, Contact, Member, Sector
 from municipalities.models import Municipality
 from partners.models import Company, School
 from tests.factories import (
+    API_ENDPOINTS,
     AgreementFactory,
     AmbassadorFactory,
     ChapterFactory,
@@ -25,6 +26,9 @@ from tests.factories import (
     RecognitionFactory,
     SchoolFactory,
     SectorFactory,
+    bulk_create,
+    days,
+    sectors_bulk_add,
     today,
 )
 
@@ -140,24 +144,16 @@ def test_changing_a_school_to_a_taken_code_is_a_400(staff_client):
 
 
 def test_vat_numbers_are_checked_normalised_and_unique(staff_client):
+    url, company = "/api/v1/companies/", {"country": "IT"}
+
     response = post(
-        staff_client,
-        "/api/v1/companies/",
-        {"name": "Gentile S.p.A.", "country": "IT", "vat_number": "00743110157"},
+        staff_client, url, {**company, "name": "Gentile S.p.A.", "vat_number": "00743110157"}
     )
     assert response.status_code == 201, response.content
     assert response.json()["vat_number"] == "IT00743110157"
 
-    duplicate = post(
-        staff_client,
-        "/api/v1/companies/",
-        {"name": "Copy", "country": "IT", "vat_number": "IT 00743110157"},
-    )
-    invalid = post(
-        staff_client,
-        "/api/v1/companies/",
-        {"name": "Bad", "country": "IT", "vat_number": "IT12345678901"},
-    )
+    duplicate = post(staff_client, url, {**company, "name": "Copy", "vat_number": "IT 00743110157"})
+    invalid = post(staff_client, url, {**company, "name": "Bad", "vat_number": "IT12345678901"})
 
     assert duplicate.status_code == 400
     assert "vat_number" in duplicate.json()
@@ -168,22 +164,11 @@ def test_vat_numbers_are_checked_normalised_and_unique(staff_client):
 
 def test_municipal_codes_are_unique_per_country(staff_client):
     MunicipalityFactory(official_code="5192", country="CH")
+    url, lugano = "/api/v1/municipalities/", {"official_code": "5192", "country": "CH"}
 
-    same_country = post(
-        staff_client,
-        "/api/v1/municipalities/",
-        {"name": "Lugano bis", "official_code": "5192", "country": "CH"},
-    )
-    other_country = post(
-        staff_client,
-        "/api/v1/municipalities/",
-        {"name": "Somewhere", "official_code": "5192", "country": "IT"},
-    )
-    letters = post(
-        staff_client,
-        "/api/v1/municipalities/",
-        {"name": "Letters", "official_code": "AB12", "country": "IT"},
-    )
+    same_country = post(staff_client, url, {**lugano, "name": "Lugano bis"})
+    other_country = post(staff_client, url, {**lugano, "name": "Somewhere", "country": "IT"})
+    letters = post(staff_client, url, {"name": "Letters", "official_code": "AB12", "country": "IT"})
 
     assert same_country.status_code == 400
     assert same_country.json() == {
@@ -331,22 +316,7 @@ def test_renew_refuses_what_cannot_be_renewed(staff_client):
     assert Agreement.objects.count() == 3
 
 
-ENDPOINTS = [
-    "members",
-    "schools",
-    "companies",
-    "organizations",
-    "municipalities",
-    "ambassadors",
-    "contacts",
-    "agreements",
-    "recognitions",
-    "chapters",
-    "sectors",
-]
-
-
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("endpoint", API_ENDPOINTS)
 def test_unknown_ids_are_404(superuser_client, endpoint):
     for pk in ("999999", "abc", "99999999999999999999999"):
         assert superuser_client.get(f"/api/v1/{endpoint}/{pk}/").status_code == 404
@@ -399,25 +369,34 @@ def test_a_member_of_a_kind_changes_through_its_endpoint(staff_client):
 
 
 def _populate(count: int) -> None:
-    """`count` rows of every kind, each with what its serializer reads (sectors, renewals…)."""
+    """`count` rows of every kind, each with what its serializer reads (sectors, renewals…).
+
+    Written in bulk, a few INSERTs per kind: the lists read the rows, not what a save adds.
+    """
     health = SectorFactory(slug="health", name_en="Health", name_it="Salute")
+    sectors = [SectorFactory(slug=f"sector-{Sector.objects.count()}") for _ in range(count)]
+    members = [
+        (sector, member)
+        for factory in (SchoolFactory, CompanyFactory, OrganizationFactory, MunicipalityFactory)
+        for sector, member in zip(sectors, bulk_create(factory, [{}] * count), strict=True)
+    ]
+    ambassadors = bulk_create(AmbassadorFactory, [{"sponsor": m} for _, m in members])
+    sectors_bulk_add(
+        [(m.pk, s.pk) for sector, m in members for s in (sector, health)]
+        + [(a.pk, sector.pk) for (sector, _), a in zip(members, ambassadors, strict=True)]
+    )
+    ending = bulk_create(AgreementFactory, [{"member": m, "ends_on": days(9)} for _, m in members])
+    bulk_create(
+        AgreementFactory,
+        [
+            {"member": m, "renews": renewed, "starts_on": days(10), "ends_on": days(400)}
+            for (_, m), renewed in zip(members, ending, strict=True)
+        ]
+        + [{"member": a} for a in ambassadors],
+    )
+    bulk_create(ContactFactory, [{"member": m} for _, m in members])
+    bulk_create(RecognitionFactory, [{"member": m} for _, m in members])
     for _ in range(count):
-        sector = SectorFactory(slug=f"sector-{Sector.objects.count()}")
-        for factory in (SchoolFactory, CompanyFactory, OrganizationFactory, MunicipalityFactory):
-            member = factory(sectors=[sector, health])
-            ambassador = AmbassadorFactory(sponsor=member, sectors=[sector])
-            agreement = AgreementFactory(
-                member=member, ends_on=today() + datetime.timedelta(days=9)
-            )
-            AgreementFactory(
-                member=member,
-                renews=agreement,
-                starts_on=today() + datetime.timedelta(days=10),
-                ends_on=today() + datetime.timedelta(days=400),
-            )
-            AgreementFactory(member=ambassador)
-            ContactFactory(member=member)
-            RecognitionFactory(member=member)
         taken = set(Chapter.objects.values_list("country", flat=True))
         code = next(country.code for country in countries if country.code not in taken)
         ChapterFactory(name=f"Chapter {code}", country=code)
@@ -430,7 +409,7 @@ def _queries(client, url: str) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("endpoint", API_ENDPOINTS)
 def test_list_queries_do_not_grow_with_the_page(viewer_client, endpoint):
     _populate(2)
     url = f"/api/v1/{endpoint}/?page_size=50"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 
 from crm.models import Sector
@@ -18,14 +16,10 @@ from tests.factories import (
     RecognitionFactory,
     SchoolFactory,
     SectorFactory,
-    today,
+    days,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def days(n: int) -> datetime.date:
-    return today() + datetime.timedelta(days=n)
 
 
 def names(client, url: str) -> set[str]:

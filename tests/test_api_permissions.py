@@ -176,34 +176,22 @@ def test_staff_without_view_permission_sees_nothing(django_user_model):
     assert client.get("/api/v1/schools/").status_code == 403
 
 
-def test_token_authentication_reads_and_writes(superuser, anonymous_client):
-    token = Token.objects.create(user=superuser)
+@pytest.mark.parametrize(
+    ("user", "readable", "write"),
+    [("superuser", "/api/v1/sectors/", 201), ("viewer", "/api/v1/agreements/", 403)],
+)
+def test_a_token_reads_and_writes_as_its_user(request, anonymous_client, user, readable, write):
+    token = Token.objects.create(user=request.getfixturevalue(user))
     auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    sport = {"slug": "sport", "name_en": "Sport", "name_it": "Sport"}
 
-    assert anonymous_client.get("/api/v1/sectors/", **auth).status_code == 200
+    assert anonymous_client.get(readable, **auth).status_code == 200
     response = anonymous_client.post(
-        "/api/v1/sectors/",
-        json.dumps({"slug": "sport", "name_en": "Sport", "name_it": "Sport"}),
-        content_type="application/json",
-        **auth,
+        "/api/v1/sectors/", json.dumps(sport), content_type="application/json", **auth
     )
-    assert response.status_code == 201
+    assert response.status_code == write
     bad = {"HTTP_AUTHORIZATION": "Token not-a-token"}
-    assert anonymous_client.get("/api/v1/sectors/", **bad).status_code == 401
-
-
-def test_a_viewer_token_reads_but_cannot_write(viewer, anonymous_client):
-    token = Token.objects.create(user=viewer)
-    auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
-
-    assert anonymous_client.get("/api/v1/agreements/", **auth).status_code == 200
-    response = anonymous_client.post(
-        "/api/v1/sectors/",
-        json.dumps({"slug": "sport", "name_en": "Sport", "name_it": "Sport"}),
-        content_type="application/json",
-        **auth,
-    )
-    assert response.status_code == 403
+    assert anonymous_client.get(readable, **bad).status_code == 401
 
 
 def test_the_admin_issues_tokens(superuser_client, viewer):

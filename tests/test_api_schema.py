@@ -8,21 +8,9 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-pytestmark = pytest.mark.django_db
+from tests.factories import API_ENDPOINTS
 
-ENDPOINTS = [
-    "members",
-    "schools",
-    "companies",
-    "organizations",
-    "municipalities",
-    "ambassadors",
-    "contacts",
-    "agreements",
-    "recognitions",
-    "chapters",
-    "sectors",
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -35,7 +23,7 @@ def schema(tmp_path) -> dict:
 
 def test_every_endpoint_is_described(schema):
     paths = schema["paths"]
-    for endpoint in ENDPOINTS:
+    for endpoint in API_ENDPOINTS:
         assert f"/api/v1/{endpoint}/" in paths
         assert f"/api/v1/{endpoint}/{{id}}/" in paths
     assert "post" not in paths["/api/v1/members/"]

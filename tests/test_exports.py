@@ -20,29 +20,23 @@ from partners.resources import CompanyResource, OrganizationResource, SchoolReso
 from tests.factories import (
     AgreementFactory,
     AmbassadorFactory,
-    ChapterFactory,
     CompanyFactory,
     ContactFactory,
     MunicipalityFactory,
     OrganizationFactory,
     SchoolFactory,
-    SectorFactory,
 )
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def network():
-    ChapterFactory(name="Italy", country="IT")
-    ChapterFactory(name="Switzerland", country="CH")
-    education = SectorFactory(slug="education", name_en="Education", name_it="Istruzione")
-    health = SectorFactory(slug="health", name_en="Health", name_it="Salute")
+def network(reference_data):
     school = SchoolFactory(
         name="Scuola Città di Castello",
         city="Città di Castello",
         school_code="PGIC81000X",
-        sectors=[education, health],
+        sectors=[reference_data["education"], reference_data["health"]],
     )
     SchoolFactory(name="Scuola Zürich", city="Zürich", country="CH", school_code="ZH0001")
     CompanyFactory(name="Caffè Gentile S.r.l.", vat_number="IT00743110157")

@@ -24,13 +24,11 @@ from partners.resources import CompanyResource, OrganizationResource, SchoolReso
 from tests.factories import (
     AgreementFactory,
     AmbassadorFactory,
-    ChapterFactory,
     CompanyFactory,
     ContactFactory,
     MunicipalityFactory,
     OrganizationFactory,
     SchoolFactory,
-    SectorFactory,
 )
 from tests.on_commit import geocoding_batches
 
@@ -38,11 +36,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def reference_data():
-    ChapterFactory(name="Italy", country="IT")
-    ChapterFactory(name="Switzerland", country="CH")
-    SectorFactory(slug="education", name_en="Education", name_it="Istruzione")
-    SectorFactory(slug="health", name_en="Health", name_it="Salute")
+def _reference_data(reference_data):
+    """Every import here may name the chapters and sectors of the shared reference data."""
 
 
 def csv_bytes(rows: list[list[object]], *, delimiter: str = ",", bom: bool = False) -> bytes:
@@ -275,94 +270,83 @@ def test_rows_without_natural_key_match_by_name_city_country_and_warn_on_lookali
 # -- the report and all-or-nothing -------------------------------------------
 
 
+#: The columns of a valid row; each case below spoils one of them (or adds it, last).
+VALID_ROW = {
+    SchoolResource: {"school_code": "X1", "name": "A"},
+    CompanyResource: {"vat_number": "IT00743110157", "name": "Acme", "country": "IT"},
+    MunicipalityResource: {"official_code": "058091", "name": "Roma"},
+    AmbassadorResource: {
+        "email": "a@example.org",
+        "first_name": "Anna",
+        "last_name": "Bianchi",
+        "appointed_on": "2025-05-01",
+    },
+}
+
+
 @pytest.mark.parametrize(
-    ("resource_class", "header", "row", "message"),
+    ("resource_class", "column", "value", "reason"),
     [
+        (SchoolResource, "students", "many", "“many” is not a whole number."),
         (
             SchoolResource,
-            ["school_code", "name", "students"],
-            ["X1", "A", "many"],
-            "Row 2, column students: “many” is not a whole number.",
+            "level",
+            "nursery",
+            "“nursery” is not one of: infant, primary, lower_secondary, upper_secondary, "
+            "comprehensive, university, vocational.",
         ),
         (
             SchoolResource,
-            ["school_code", "name", "level"],
-            ["X1", "A", "nursery"],
-            "Row 2, column level: “nursery” is not one of: infant, primary, lower_secondary, "
-            "upper_secondary, comprehensive, university, vocational.",
+            "chapter",
+            "Atlantis",
+            "No chapter is called “Atlantis”; known chapters: Switzerland (CH), Italy (IT).",
         ),
         (
             SchoolResource,
-            ["school_code", "name", "chapter"],
-            ["X1", "A", "Atlantis"],
-            "Row 2, column chapter: No chapter is called “Atlantis”; known chapters: "
-            "Switzerland (CH), Italy (IT).",
+            "sectors",
+            "education;cooking",
+            "“education;cooking”: Unknown sector “cooking”; known sectors: Business, Culture, "
+            "Economy, Education, Environment, Health, Justice.",
         ),
         (
             SchoolResource,
-            ["school_code", "name", "sectors"],
-            ["X1", "A", "education;cooking"],
-            "Row 2, column sectors: “education;cooking”: Unknown sector “cooking”; known sectors: "
-            "Business, Culture, Economy, Education, Environment, Health, Justice.",
+            "country",
+            "Narnia",
+            "“Narnia” is not a country; write its code, e.g. IT or CH.",
         ),
+        (SchoolResource, "show_on_map", "maybe", "“maybe” is not yes or no."),
+        (SchoolResource, "email", "not-an-email", "“not-an-email”: Enter a valid email address."),
+        (SchoolResource, "name", "", "This field cannot be blank."),
+        (CompanyResource, "vat_number", "IT123", "IT123 is not a valid VAT number for IT"),
         (
-            SchoolResource,
-            ["school_code", "name", "country"],
-            ["X1", "A", "Narnia"],
-            "Row 2, column country: “Narnia” is not a country; write its code, e.g. IT or CH.",
-        ),
-        (
-            SchoolResource,
-            ["school_code", "name", "show_on_map"],
-            ["X1", "A", "maybe"],
-            "Row 2, column show_on_map: “maybe” is not yes or no.",
-        ),
-        (
-            SchoolResource,
-            ["school_code", "name", "email"],
-            ["X1", "A", "not-an-email"],
-            "Row 2, column email: “not-an-email”: Enter a valid email address.",
-        ),
-        (
-            SchoolResource,
-            ["school_code", "name"],
-            ["X1", ""],
-            "Row 2, column name: This field cannot be blank.",
-        ),
-        (
-            CompanyResource,
-            ["vat_number", "name", "country"],
-            ["IT123", "Acme", "IT"],
-            "Row 2, column vat_number: IT123 is not a valid VAT number for IT",
+            MunicipalityResource,
+            "resolution_date",
+            "31/02/2025",
+            "“31/02/2025” is not a date; write it as 2026-03-31 or 31/03/2026.",
         ),
         (
             MunicipalityResource,
-            ["official_code", "name", "resolution_date"],
-            ["058091", "Roma", "31/02/2025"],
-            "Row 2, column resolution_date: “31/02/2025” is not a date; write it as 2026-03-31 "
-            "or 31/03/2026.",
-        ),
-        (
-            MunicipalityResource,
-            ["official_code", "name"],
-            ["05809A", "Roma"],
-            "Row 2, column official_code: “05809A”: An official code has digits only.",
+            "official_code",
+            "05809A",
+            "“05809A”: An official code has digits only.",
         ),
         (
             AmbassadorResource,
-            ["email", "first_name", "last_name", "appointed_on", "term_ends_on"],
-            ["a@example.org", "Anna", "Bianchi", "2025-05-01", "2025-01-01"],
-            "Row 2, column term_ends_on: “2025-01-01”: The term cannot end before the appointment.",
+            "term_ends_on",
+            "2025-01-01",
+            "“2025-01-01”: The term cannot end before the appointment.",
         ),
     ],
 )
 def test_every_invalid_value_is_reported_with_row_column_and_reason(
-    resource_class, header, row, message
+    resource_class, column, value, reason
 ):
-    result = run(resource_class, csv_bytes([header, row]))
+    columns = {**VALID_ROW[resource_class], column: value}
+
+    result = run(resource_class, csv_bytes([list(columns), list(columns.values())]))
 
     assert len(result.problems()) == 1
-    assert result.problems()[0].startswith(message)
+    assert result.problems()[0].startswith(f"Row 2, column {column}: {reason}")
     assert Member.objects.count() == 0
 
 

@@ -1,80 +1,42 @@
 """The join form in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
-Skipped when /usr/bin/chromium is missing, unless KINDNET_REQUIRE_BROWSER=1 (as in
-CI), which turns the missing browser into a failure.
+The browser fixtures are tests/browser.py's: skipped when /usr/bin/chromium is missing,
+unless KINDNET_REQUIRE_BROWSER=1 (as in CI), which turns the missing browser into a failure.
 """
 
 from __future__ import annotations
 
 import datetime
-import os
 import time
 from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
-from django.db import connections
 from django.utils import timezone
 
 from municipalities.models import JoinRequest
-from tests.factories import ChapterFactory, MunicipalityReferenceFactory, pdf_bytes
+from tests.factories import ChapterFactory, castro_reference, pdf_bytes
 
-pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+# serialized_rollback: the chapters and sectors of the data migrations come back afterwards.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 
 @pytest.fixture
-def page(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        if os.environ.get("KINDNET_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"KINDNET_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread; the test's own
-    # ORM calls are still synchronous and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(locale="it-IT")
-            page.set_default_timeout(15_000)
-            yield page
-        finally:
-            browser.close()
+def page(page_factory):
+    return page_factory(locale="it-IT")
 
 
 def test_join_through_the_form_in_a_browser(page, live_server, settings, tmp_path):
-    try:
-        _join_journey(page, live_server, settings, tmp_path)
-    finally:
-        # Under Playwright's sync API this test's ORM calls run in a context of their own,
-        # with a database connection pytest-django does not see: close it, or PostgreSQL
-        # refuses to drop the test database at the end of the session.
-        connections.close_all()
-
-
-def _join_journey(page, live_server, settings, tmp_path) -> None:
     settings.PRIVATE_ROOT = tmp_path / "private"
     settings.JOIN_REQUEST_MIN_FILL_SECONDS = 1
     cache.clear()
     ChapterFactory(email="italia@kindnet.example")
-    MunicipalityReferenceFactory(official_code="016065", name="Castro", province_code="BG")
-    MunicipalityReferenceFactory(
-        official_code="075096", name="Castro", province_code="LE", region="Puglia"
-    )
+    castro_reference("BG")
+    castro_reference("LE")
     resolution = tmp_path / "delibera.pdf"
     resolution.write_bytes(pdf_bytes())
 

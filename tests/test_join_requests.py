@@ -29,7 +29,7 @@ from tests.factories import (
     ContactFactory,
     JoinRequestFactory,
     MunicipalityFactory,
-    MunicipalityReferenceFactory,
+    castro_reference,
     pdf_bytes,
 )
 
@@ -61,34 +61,12 @@ def chapter():
 
 @pytest.fixture
 def castro_bg(chapter):
-    return MunicipalityReferenceFactory(
-        official_code="016065",
-        name="Castro",
-        province="Bergamo",
-        province_code="BG",
-        region="Lombardia",
-        region_code="09",
-        latitude=45.8,
-        longitude=10.07,
-        population=1345,
-        postal_code="24063",
-    )
+    return castro_reference("BG")
 
 
 @pytest.fixture
 def castro_le(chapter):
-    return MunicipalityReferenceFactory(
-        official_code="075096",
-        name="Castro",
-        province="Lecce",
-        province_code="LE",
-        region="Puglia",
-        region_code="13",
-        latitude=40.0,
-        longitude=18.42,
-        population=2400,
-        postal_code="73030",
-    )
+    return castro_reference("LE")
 
 
 def pdf_upload(content: bytes | None = None, name: str = "delibera.pdf") -> SimpleUploadedFile:

@@ -6,17 +6,17 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from geocoding.gazetteer import gazetteer_load, gazetteer_lookup
+from geocoding.gazetteer import gazetteer_lookup
 from municipalities.models import MunicipalityReference
-from tests.factories import MunicipalityReferenceFactory
+from tests.factories import MunicipalityReferenceFactory, castro_reference
 
 pytestmark = pytest.mark.django_db
 
 SEARCH_URL = "/join/municipalities/"
 
 
-def test_load_municipalities_from_the_package(capsys):
-    gazetteer_load(countries=["IT"])
+def test_load_municipalities_from_the_package(gazetteer, capsys):
+    """The whole list, placed with the gazetteer the session has loaded already."""
     call_command("load_municipalities")
     out = capsys.readouterr().out
     total = MunicipalityReference.objects.filter(country="IT").count()
@@ -79,16 +79,7 @@ def test_load_refuses_a_country_without_a_list():
 @pytest.fixture
 def listed():
     cache.clear()
-    castro_bg = MunicipalityReferenceFactory(
-        official_code="016065", name="Castro", province="Bergamo", province_code="BG"
-    )
-    castro_le = MunicipalityReferenceFactory(
-        official_code="075096",
-        name="Castro",
-        province="Lecce",
-        province_code="LE",
-        region="Puglia",
-    )
+    castro_bg, castro_le = castro_reference("BG"), castro_reference("LE")
     MunicipalityReferenceFactory(
         official_code="054013",
         name="Città di Castello",
