@@ -9,7 +9,7 @@ allowed only on the embed, only for the origins in MAP_EMBED_ALLOWED_ORIGINS.
 The feed's body is built once per (filters, zoom, language, day, network version)
 and kept gzipped in the cache; any change to the network bumps the version
 (`publicmap.cache`). A conditional GET needs only the version, so a 304 costs one
-cache read and no SQL.
+cache read with a shared cache, one primary-key SELECT with the default local memory.
 """
 
 from __future__ import annotations

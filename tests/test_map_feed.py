@@ -469,11 +469,14 @@ def test_gzip_when_the_client_accepts_it(anonymous_client):
     assert gzip.decompress(zipped.content) == plain.content
 
 
-def test_conditional_get_answers_304_without_sql(anonymous_client, django_assert_num_queries):
+def test_conditional_get_answers_304_from_the_version_alone(
+    anonymous_client, django_assert_num_queries
+):
     located(SchoolFactory)
     first = anonymous_client.get(URL + "?zoom=4")
 
-    with django_assert_num_queries(0):
+    # One SELECT of the version each (in the database with the default local-memory cache).
+    with django_assert_num_queries(2):
         by_etag = anonymous_client.get(URL + "?zoom=4", HTTP_IF_NONE_MATCH=first["ETag"])
         by_date = anonymous_client.get(
             URL + "?zoom=4", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]
@@ -490,23 +493,24 @@ def test_conditional_get_answers_304_without_sql(anonymous_client, django_assert
     assert other["ETag"] != first["ETag"]
 
 
-def test_two_sql_queries_cold_none_warm_whatever_the_size(
+def test_three_sql_queries_cold_one_warm_whatever_the_size(
     anonymous_client, django_assert_num_queries
 ):
+    # The version (in the database with the default local-memory cache), then the feed's two.
     sector = SectorFactory()
     located(SchoolFactory, sectors=[sector])
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         assert feed(anonymous_client)["total"] == 1
     for n in range(40):
         member = located(SchoolFactory, lat=40 + n / 10, sectors=[sector])
         RecognitionFactory(member=member)
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         assert feed(anonymous_client)["total"] == 41
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):
         assert feed(anonymous_client)["total"] == 41
     # World zoom: only clusters, so the sectors and titles are not even asked for.
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         body = feed(anonymous_client, "?zoom=0")
     assert all(f["properties"]["cluster"] for f in body["features"])
 
@@ -581,7 +585,7 @@ def test_cache_invalidated_when_a_member_is_deleted(anonymous_client):
 
 
 def test_a_change_bumps_the_version_again_when_it_commits(
-    anonymous_client, django_capture_on_commit_callbacks
+    anonymous_client, django_capture_on_commit_callbacks, shared_cache
 ):
     """A request that read the rows before the commit must not leave a stale map behind."""
     school = located(SchoolFactory)
@@ -679,3 +683,93 @@ def test_imported_agreements_reach_the_feed(anonymous_client, django_capture_on_
 
 def days(n: int) -> datetime.date:
     return today() + datetime.timedelta(days=n)
+
+
+# --- Where the version lives: the database by default, a shared cache when there is one ---
+@pytest.fixture
+def shared_cache(settings, tmp_path):
+    """A cache every process shares (files here, Redis in production): the version lives there."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    yield
+    cache.clear()
+
+
+def test_with_a_shared_cache_warm_and_304_answers_need_no_sql(
+    anonymous_client, django_assert_num_queries, shared_cache
+):
+    from publicmap.cache import map_feed_version_in_cache
+    from publicmap.models import MapFeedVersion
+
+    assert map_feed_version_in_cache()
+    located(SchoolFactory)
+    with django_assert_num_queries(2):
+        first = anonymous_client.get(URL)
+
+    with django_assert_num_queries(0):
+        warm = anonymous_client.get(URL)
+        not_modified = anonymous_client.get(URL, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert warm.status_code == 200
+    assert warm.content == first.content
+    assert not_modified.status_code == 304
+    # The database row is not used: changes bump the version in the cache.
+    row = MapFeedVersion.objects.get().version
+    school = located(SchoolFactory, lat=45.0)
+    assert MapFeedVersion.objects.get().version == row
+    assert school.pk in ids(feed(anonymous_client))
+
+
+def test_by_default_the_version_lives_in_the_database(
+    anonymous_client, django_capture_on_commit_callbacks
+):
+    """One UPDATE in the change's own transaction; other processes see it when it commits."""
+    from publicmap.cache import map_feed_version_in_cache
+    from publicmap.models import MapFeedVersion
+
+    assert not map_feed_version_in_cache()  # locmemcache://, one cache per process
+    school = located(SchoolFactory)
+    etag = anonymous_client.get(URL)["ETag"]
+    before = map_feed_version()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        school.show_on_map = False
+        school.save()
+        assert MapFeedVersion.objects.get().version == map_feed_version() > before
+
+    assert callbacks == []  # nothing left for the commit: the row commits with the change
+    response = anonymous_client.get(URL, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert ids(json.loads(response.content)) == set()
+
+
+def test_the_version_never_goes_backwards():
+    from publicmap.cache import map_feed_invalidate
+    from publicmap.models import MapFeedVersion
+
+    future = map_feed_version() + 3600  # another machine's clock is an hour ahead
+    MapFeedVersion.objects.update(version=future)
+
+    map_feed_invalidate()
+
+    assert map_feed_version() == pytest.approx(future + 0.001)
+
+
+def test_a_lost_version_row_comes_back(anonymous_client):
+    from publicmap.cache import map_feed_invalidate
+    from publicmap.models import MapFeedVersion
+
+    located(SchoolFactory)
+    MapFeedVersion.objects.all().delete()  # as a flush of the database does
+
+    assert feed(anonymous_client)["total"] == 1
+    assert MapFeedVersion.objects.count() == 1
+    MapFeedVersion.objects.all().delete()
+    map_feed_invalidate()
+    assert MapFeedVersion.objects.get().version == pytest.approx(map_feed_version())
