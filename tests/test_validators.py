@@ -135,6 +135,15 @@ def test_a_direct_save_normalises_too():
     )
 
 
+def test_a_contact_phone_is_never_read_in_a_guessed_country():
+    school = SchoolFactory(country="CH")
+    contact = Contact.objects.create(member_id=school.pk, name="Anna", phone="091 123 45 67")
+    assert contact.phone == "091 123 45 67"  # its member was not at hand: kept as typed
+    contact = Contact.objects.get(pk=contact.pk)
+    contact.full_clean()
+    assert contact.phone == "+41911234567"  # validation reads it in the member's country
+
+
 # -- the admin ---------------------------------------------------------------------------
 
 

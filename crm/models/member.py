@@ -422,18 +422,18 @@ class Contact(models.Model):
         self.normalize()
         super().save(*args, **kwargs)
 
-    def phone_country(self) -> str:
-        """The member's country, read as the phone number's country; no query."""
-        member = self.member if Contact.member.is_cached(self) else None
-        return str(member.country) if member is not None else "IT"
-
     def normalize(self) -> None:
+        """Text without control characters; the phone in E.164 when the member is at hand
+        (no query: a number is never read in a guessed country; validation reads it)."""
         text_fields_clean(self)
-        self.phone = phone_normalize(self.phone, self.phone_country())
+        if Contact.member.is_cached(self) and self.member is not None:
+            self.phone = phone_normalize(self.phone, self.member.country)
 
     def clean_fields(self, exclude=None) -> None:
         self.normalize()
-        country = self.member.country if self.member_id else self.phone_country()
+        # An admin inline of a new member has the member at hand, not yet its id.
+        member = self.member if self.member_id or Contact.member.is_cached(self) else None
+        country = member.country if member is not None else "IT"
         fields_clean_with_phones(
             self, super().clean_fields, exclude=exclude, phones={"phone": country}
         )
