@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Member, MemberKind
 from crm.models.fields import optional_link
+from crm.validators import PLANNED_DATE_VALIDATORS
 
 
 class AmbassadorStatus(models.TextChoices):
@@ -30,8 +31,12 @@ class Ambassador(Member):
         choices=AmbassadorStatus.choices,
         default=AmbassadorStatus.CANDIDATE,
     )
-    appointed_on = models.DateField(_("appointed on"), null=True, blank=True)
-    term_ends_on = models.DateField(_("term ends on"), null=True, blank=True)
+    appointed_on = models.DateField(
+        _("appointed on"), null=True, blank=True, validators=PLANNED_DATE_VALIDATORS
+    )
+    term_ends_on = models.DateField(
+        _("term ends on"), null=True, blank=True, validators=PLANNED_DATE_VALIDATORS
+    )
     sponsor = optional_link(
         Member,
         verbose_name=_("sponsor"),

@@ -85,7 +85,9 @@ class MemberReferenceWidget(widgets.ForeignKeyWidget):
         )
 
     def clean(self, value, row=None, **kwargs) -> Member:
-        return Member(pk=self.resolve(row or {}))
+        # The member is found within its country: a contact's phone number is read there.
+        country = CountryWidget().clean((row or {}).get("member_country")) or "IT"
+        return Member(pk=self.resolve(row or {}), country=country)
 
     def render(self, value, obj=None, **kwargs) -> str:
         return member_key_text(value) if value else ""

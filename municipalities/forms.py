@@ -88,6 +88,7 @@ class JoinRequestForm(forms.Form):
             resolution_file=cleaned.get("resolution_file"),
             privacy_consent=cleaned.get("privacy_consent", False),
             upload_too_large=self.too_large,
+            submitter_phone=cleaned.get("submitter_phone"),
         )
         for field, messages in problems.items():
             if field not in self.errors:

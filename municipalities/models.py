@@ -13,10 +13,24 @@ from django_countries.fields import CountryField
 
 from crm.models import FixedPoint, GeocodePrecision, Member, MemberKind
 from crm.models.fields import optional_link
+from crm.validators import (
+    PAST_DATE_VALIDATORS,
+    DateNotAfterValidator,
+    date_not_before_1990,
+    fields_clean_with_phones,
+    phone_normalize,
+    text_fields_clean,
+)
 from municipalities.storage import private_storage
 
 #: The source named to staff for coordinates taken from a country's official list.
 OFFICIAL_LIST_PROVIDERS = {"IT": "istat"}
+
+#: A council resolution: not before 1990, not in the future (the form, the API, the admin).
+RESOLUTION_DATE_VALIDATORS = [
+    date_not_before_1990,
+    DateNotAfterValidator(message=_("The resolution date cannot be in the future.")),
+]
 
 
 class Municipality(Member):
@@ -40,8 +54,15 @@ class Municipality(Member):
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     mayor = models.CharField(_("mayor"), max_length=150, blank=True)
     resolution_number = models.CharField(_("council resolution number"), max_length=40, blank=True)
-    resolution_date = models.DateField(_("council resolution date"), null=True, blank=True)
-    joined_on = models.DateField(_("joined on"), null=True, blank=True)
+    resolution_date = models.DateField(
+        _("council resolution date"),
+        null=True,
+        blank=True,
+        validators=RESOLUTION_DATE_VALIDATORS,
+    )
+    joined_on = models.DateField(
+        _("joined on"), null=True, blank=True, validators=PAST_DATE_VALIDATORS
+    )
 
     class Meta:
         verbose_name = _("municipality")
@@ -60,8 +81,6 @@ class Municipality(Member):
     def clean(self) -> None:
         super().clean()
         errors = {}
-        if self.resolution_date and self.resolution_date > timezone.localdate():
-            errors["resolution_date"] = _("The resolution date cannot be in the future.")
         if self.official_code and not self.official_code.strip().isdigit():
             errors["official_code"] = _("An official code has digits only.")
         if errors:
@@ -219,7 +238,9 @@ class JoinRequest(models.Model):
     submitter_phone = models.CharField(_("your phone"), max_length=40)
     mayor_name = models.CharField(_("mayor's name"), max_length=150)
     resolution_number = models.CharField(_("council resolution number"), max_length=40)
-    resolution_date = models.DateField(_("council resolution date"))
+    resolution_date = models.DateField(
+        _("council resolution date"), validators=RESOLUTION_DATE_VALIDATORS
+    )
     resolution_file = models.FileField(
         _("council resolution (PDF)"),
         storage=private_storage,
@@ -264,12 +285,28 @@ class JoinRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.reference} · {self.municipality_label}"
 
+    def save(self, *args, **kwargs) -> None:
+        self.normalize()
+        super().save(*args, **kwargs)
+
     @property
     def municipality_label(self) -> str:
         reference = self.municipality_reference
         if reference is not None:
             return reference.label
         return self.municipality_name
+
+    def normalize(self) -> None:
+        """Control characters out, the phone in E.164 for the request's country if it parses."""
+        text_fields_clean(self)
+        self.submitter_email = self.submitter_email.strip()
+        self.submitter_phone = phone_normalize(self.submitter_phone, self.country)
+
+    def clean_fields(self, exclude=None) -> None:
+        self.normalize()
+        fields_clean_with_phones(
+            self, super().clean_fields, exclude=exclude, phones={"submitter_phone": self.country}
+        )
 
     @property
     def is_pending(self) -> bool:

@@ -26,8 +26,10 @@ from django.utils.translation import gettext as _
 from crm.models import Agreement, AgreementType, Chapter, Contact, GeocodeStatus
 from crm.names import place_name_normalize
 from crm.signals import members_moved_send
+from crm.validators import date_in_range, phone_e164
 from municipalities.models import (
     PENDING_STATUSES,
+    RESOLUTION_DATE_VALIDATORS,
     JoinRequest,
     JoinRequestChannel,
     JoinRequestStatus,
@@ -169,6 +171,7 @@ def join_request_problems(
     resolution_file: UploadedFile | None = None,
     privacy_consent: bool = False,
     upload_too_large: bool = False,
+    submitter_phone: str | None = None,
 ) -> tuple[dict[str, list[str]], MunicipalityReference | None, str]:
     """Every rule of a join request, by field: (errors, listed municipality, its name).
 
@@ -191,8 +194,16 @@ def join_request_problems(
             resolution_pdf_validate(resolution_file)
         except ValidationError as exc:
             errors["resolution_file"] = exc.messages
-    if resolution_date and resolution_date > timezone.localdate():
-        errors["resolution_date"] = [_("The resolution date cannot be in the future.")]
+    # The model's own rules (crm.validators), so the form, the API and the admin agree.
+    if resolution_date:
+        messages = date_in_range(resolution_date, RESOLUTION_DATE_VALIDATORS)
+        if messages:
+            errors["resolution_date"] = messages
+    if submitter_phone:
+        try:
+            phone_e164(submitter_phone, country or "IT")
+        except ValidationError as exc:
+            errors["submitter_phone"] = exc.messages
     reference, name = None, municipality_name
     if country:
         try:
@@ -234,6 +245,7 @@ def join_request_submit(
         resolution_date=resolution_date,
         resolution_file=resolution_file,
         privacy_consent=privacy_consent,
+        submitter_phone=submitter_phone,
     )
     join_request = JoinRequest(
         channel=channel,

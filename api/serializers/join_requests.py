@@ -38,7 +38,12 @@ class JoinRequestCreateSerializer(serializers.Serializer):
         problems, _reference, _name = join_request_problems(
             **{
                 field: attrs.get(field)
-                for field in ("resolution_date", "resolution_file", "privacy_consent")
+                for field in (
+                    "resolution_date",
+                    "resolution_file",
+                    "privacy_consent",
+                    "submitter_phone",
+                )
             },
             country=attrs.get("country", ""),
             municipality_code=attrs.get("municipality_code", ""),

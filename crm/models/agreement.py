@@ -12,6 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm.validators import (
+    PLANNED_DATE_VALIDATORS,
+    DateNotAfterValidator,
+    date_not_before_1990,
+    text_fields_clean,
+)
+
 from .fields import optional_link
 
 
@@ -136,11 +143,22 @@ class Agreement(models.Model):
         _("type"), max_length=20, choices=AgreementType.choices, default=AgreementType.MEMBERSHIP
     )
     signed_on = models.DateField(
-        _("signed on"), null=True, blank=True, help_text=_("Empty while the agreement is a draft.")
+        _("signed on"),
+        null=True,
+        blank=True,
+        help_text=_("Empty while the agreement is a draft."),
+        validators=[
+            date_not_before_1990,
+            DateNotAfterValidator(message=_("The signing date cannot be in the future.")),
+        ],
     )
-    starts_on = models.DateField(_("starts on"))
+    starts_on = models.DateField(_("starts on"), validators=PLANNED_DATE_VALIDATORS)
     ends_on = models.DateField(
-        _("ends on"), null=True, blank=True, help_text=_("Empty for an open-ended agreement.")
+        _("ends on"),
+        null=True,
+        blank=True,
+        help_text=_("Empty for an open-ended agreement."),
+        validators=PLANNED_DATE_VALIDATORS,
     )
     auto_renew = models.BooleanField(_("renews automatically"), default=False)
     renewal_months = models.PositiveSmallIntegerField(
@@ -157,7 +175,9 @@ class Agreement(models.Model):
         blank=True,
         validators=[FileExtensionValidator(["pdf"])],
     )
-    terminated_on = models.DateField(_("terminated on"), null=True, blank=True)
+    terminated_on = models.DateField(
+        _("terminated on"), null=True, blank=True, validators=PLANNED_DATE_VALIDATORS
+    )
     termination_reason = models.TextField(_("termination reason"), blank=True)
     renews = optional_link(
         "self",
@@ -220,10 +240,12 @@ class Agreement(models.Model):
                 if not taken or attempt == self.REFERENCE_ATTEMPTS:
                     raise
 
+    def clean_fields(self, exclude=None) -> None:
+        text_fields_clean(self)
+        super().clean_fields(exclude=exclude)
+
     def clean(self) -> None:
         errors = {}
-        if self.signed_on and self.signed_on > timezone.localdate():
-            errors["signed_on"] = _("The signing date cannot be in the future.")
         # starts_on is None when its own field failed; that error is reported already.
         if self.terminated_on and self.starts_on and self.terminated_on < self.starts_on:
             errors["terminated_on"] = _("An agreement cannot end before it starts.")

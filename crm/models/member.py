@@ -11,6 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from crm.validators import (
+    PAST_DATE_VALIDATORS,
+    fields_clean_with_phones,
+    phone_normalize,
+    text_fields_clean,
+    website_normalize,
+)
+
 
 class MemberKind(models.TextChoices):
     SCHOOL = "school", _("School")
@@ -316,8 +324,17 @@ class Member(models.Model):
         """Bring derived and canonical values in line; every kind adds its own. No queries."""
         if self.KIND:
             self.kind = self.KIND
-        self.name = self.name.strip()
-        self.email = self.email.strip()
+        text_fields_clean(self)
+        self.phone = phone_normalize(self.phone, self.country)
+        self.website = website_normalize(self.website)
+
+    def clean_fields(self, exclude=None) -> None:
+        """Django's field checks on the normalised values, and the phone number in E.164 for
+        the member's country (an unparsable number is an error of `phone`, never stored)."""
+        self.normalize()
+        fields_clean_with_phones(
+            self, super().clean_fields, exclude=exclude, phones={"phone": self.country}
+        )
 
     def validate_constraints(self, exclude=None) -> None:
         self.normalize()
@@ -401,6 +418,26 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.role})" if self.role else self.name
 
+    def save(self, *args, **kwargs) -> None:
+        self.normalize()
+        super().save(*args, **kwargs)
+
+    def normalize(self) -> None:
+        """Text without control characters; the phone in E.164 when the member is at hand
+        (no query: a number is never read in a guessed country; validation reads it)."""
+        text_fields_clean(self)
+        if Contact.member.is_cached(self) and self.member is not None:
+            self.phone = phone_normalize(self.phone, self.member.country)
+
+    def clean_fields(self, exclude=None) -> None:
+        self.normalize()
+        # An admin inline of a new member has the member at hand, not yet its id.
+        member = self.member if self.member_id or Contact.member.is_cached(self) else None
+        country = member.country if member is not None else "IT"
+        fields_clean_with_phones(
+            self, super().clean_fields, exclude=exclude, phones={"phone": country}
+        )
+
 
 class Recognition(models.Model):
     """A title awarded to a member ("Kind School", "Kind Island"), shown on the public map."""
@@ -409,7 +446,7 @@ class Recognition(models.Model):
         Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="recognitions"
     )
     title = models.CharField(_("title"), max_length=120)
-    awarded_on = models.DateField(_("awarded on"))
+    awarded_on = models.DateField(_("awarded on"), validators=PAST_DATE_VALIDATORS)
     note = models.CharField(_("note"), max_length=300, blank=True)
 
     class Meta:
