@@ -333,7 +333,11 @@ class NetworkResource(resources.ModelResource):
             }
             seen = ("key", key)
         elif instance.pk is not None:
-            what, seen = _("the same “%(name)s”") % {"name": instance}, ("pk", instance.pk)
+            what = _("the same saved %(kind)s (id %(pk)d)") % {
+                "kind": self._meta.model._meta.verbose_name,
+                "pk": instance.pk,
+            }
+            seen = ("pk", instance.pk)
         else:
             what, seen = _("the same values"), ("values", frozen(values))
         first, first_values, first_cells = self.seen_rows.setdefault(
@@ -343,10 +347,13 @@ class NetworkResource(resources.ModelResource):
             return False
         if first_values == values:
             self._repeat_of = first
-            self.warn(
-                _("Row %(row)d repeats row %(first)d (%(what)s, same values): imported once.")
-                % {"row": self.row_number, "first": first, "what": what}
-            )
+            if seen[0] == "values":
+                text = _("Row %(row)d repeats row %(first)d value for value: imported once.")
+            else:
+                text = _(
+                    "Row %(row)d repeats row %(first)d (%(what)s, same values): imported once."
+                )
+            self.warn(text % {"row": self.row_number, "first": first, "what": what})
             return True
         columns = self.column_names()
         differences = []
