@@ -18,6 +18,7 @@ from exchange.formats import (
     SpreadsheetCSV,
     not_utf8,
 )
+from exchange.forms import NetworkConfirmImportForm, NetworkImportForm
 
 
 class NetworkImportExportMixin(ImportMixin, ExportActionMixin):
@@ -29,6 +30,8 @@ class NetworkImportExportMixin(ImportMixin, ExportActionMixin):
     """
 
     import_formats = IMPORT_FORMATS
+    import_form_class = NetworkImportForm
+    confirm_form_class = NetworkConfirmImportForm
     export_formats = EXPORT_FORMATS
     import_template_name = "admin/imports/import.html"
     import_export_change_list_template = "admin/imports/change_list.html"
@@ -87,6 +90,19 @@ class NetworkImportExportMixin(ImportMixin, ExportActionMixin):
     def _template_url(self) -> str:
         app_label, model_name = self.get_model_info()
         return reverse(f"admin:{app_label}_{model_name}_import_template")
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["ignore_unknown_columns"] = import_form.cleaned_data["ignore_unknown_columns"]
+        return initial
+
+    def get_import_data_kwargs(self, **kwargs):
+        form = kwargs.get("form")
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        if form is not None and form.is_bound:
+            kwargs["ignore_unknown_columns"] = bool(form.cleaned_data.get("ignore_unknown_columns"))
+        return kwargs
 
     def add_data_read_fail_error_to_form(self, form, e) -> None:
         if isinstance(e, UnicodeDecodeError):

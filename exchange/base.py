@@ -7,11 +7,20 @@
   the import's transaction, with a history record per row naming the importing user.
 - Lookups are loaded once per import (`prepare`), never once per row.
 - The report names row, column and reason (see results.py).
+- No column is ignored in silence: a column the kind does not know stops the import
+  (with the closest known name) unless the caller says to ignore unknown columns.
+- One rule for a repeated row (same natural key, or the same saved record): identical
+  values are written once with a warning naming both rows; other values are an error
+  naming both rows and the columns that differ. A row without key that repeats an
+  earlier row cell for cell is written once as well.
+- Imports of one kind run one at a time (locks.py); the second reads the existing rows
+  after the first committed.
 """
 
 from __future__ import annotations
 
 import datetime
+import difflib
 from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
@@ -23,11 +32,28 @@ from import_export import resources, widgets
 
 from crm.signals import network_changed_send
 from exchange import widgets as kn_widgets
+from exchange.locks import import_lock
 from exchange.registry import resource_register
 from exchange.results import ImportResult, ImportRowResult
 from exchange.rules import check_constraints_errors
 
 CHUNK = 2000
+
+
+class ColumnsError(ValueError):
+    """The file's columns are wrong; `lines` says how, one sentence per column."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(" ".join(lines))
+        self.lines = lines
+
+
+def frozen(values: Mapping[str, object]) -> tuple:
+    """A row's imported values as a hashable whole (sets of related ids sorted)."""
+    return tuple(
+        (name, tuple(sorted(value)) if isinstance(value, set) else value)
+        for name, value in sorted(values.items())
+    )
 
 
 def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
@@ -85,8 +111,11 @@ class NetworkResource(resources.ModelResource):
         self.row_number = 0
         self.present_columns: set[str] = set()
         self.row_warnings: dict[int, list[str]] = {}
-        self.seen_keys: dict[tuple, int] = {}
-        self.seen_pks: dict[int, int] = {}
+        self.file_warnings: list[str] = []
+        #: Key of a row (natural key, saved record or values) -> (row number, values, cells).
+        self.seen_rows: dict[tuple, tuple[int, dict, Mapping]] = {}
+        self._conflict: str | None = None
+        self._repeat_of: int | None = None
         self._before: dict[str, object] | None = None
         self._changed: list[str] = []
         self.matched: dict[int, int] = {}
@@ -125,6 +154,7 @@ class NetworkResource(resources.ModelResource):
         kwargs["rollback_on_validation_errors"] = True
         result = super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
         result.column_of = self.column_names()
+        result.file_warnings = list(self.file_warnings)
         return result
 
     def before_import(self, dataset, **kwargs) -> None:
@@ -136,19 +166,63 @@ class NetworkResource(resources.ModelResource):
             self.user = None  # AnonymousUser: history keeps no user
         self.dry_run = bool(kwargs.get("dry_run"))
         self.file_name = str(kwargs.get("file_name") or "")
+        self.file_warnings = []
+        if not self.dry_run:
+            # Before anything is read: a second import of this kind reads what the first wrote.
+            import_lock(
+                self._meta.model,
+                using=self.get_db_connection_name(),
+                what=self.name or str(self._meta.model._meta.verbose_name_plural),
+                on_wait=kwargs.get("on_wait"),
+            )
         dataset.headers = [str(h or "").strip().lower().replace(" ", "_") for h in dataset.headers]
         self.present_columns = set(dataset.headers)
+        problems = []
         missing = [c for c in self.required_columns if c not in self.present_columns]
         if missing:
-            raise ValueError(
+            problems.append(
                 _("The file has no column %(columns)s; the first row must name the columns.")
                 % {"columns": ", ".join(missing)}
             )
+        unknown = self.unknown_columns(dataset.headers)
+        if unknown and kwargs.get("ignore_unknown_columns"):
+            self.file_warnings = [_("%(line)s Ignored.") % {"line": line} for line in unknown]
+        elif unknown:
+            problems += [
+                *unknown,
+                _(
+                    "Rename or remove the unknown columns, or import with "
+                    "--ignore-unknown-columns (in the admin: tick “Ignore unknown columns”)."
+                ),
+            ]
+        if problems:
+            raise ColumnsError(problems)
         for field in self.fields.values():
             if hasattr(field.widget, "load"):
                 field.widget.load()
         self.prepare(dataset)
         self.unreadable = False
+
+    def known_columns(self) -> list[str]:
+        """Every column this kind reads or writes, in the documented order."""
+        return list(dict.fromkeys(f.column_name for f in self.fields.values() if f.column_name))
+
+    def unknown_columns(self, headers: list[str]) -> list[str]:
+        """One sentence per column this kind does not know, with the closest known name."""
+        known = self.known_columns()
+        lines = []
+        for header in headers:
+            if not header or header in known:
+                continue
+            close = difflib.get_close_matches(header, known, n=1)
+            if close:
+                lines.append(
+                    _("%(column)s: unknown column; did you mean %(known)s?")
+                    % {"column": header, "known": close[0]}
+                )
+            else:
+                lines.append(_("%(column)s: unknown column.") % {"column": header})
+        return lines
 
     def prepare(self, dataset) -> None:
         """Load once whatever the rows will look up; subclasses extend."""
@@ -161,9 +235,11 @@ class NetworkResource(resources.ModelResource):
             row_result.blank = True
         else:
             self._before, self._changed = None, []
+            self._conflict, self._repeat_of = None, None
             row_result = super().import_row(row, instance_loader, **kwargs)
             row_result.warnings = self.row_warnings.get(self.row_number, [])
             row_result.changed = self._changed
+            row_result.repeat_of = self._repeat_of
             row_result.cells = [row.get(c, "") for c in self.column_list()]
         row_result.number = self.row_number
         return row_result
@@ -199,10 +275,14 @@ class NetworkResource(resources.ModelResource):
             raise ValidationError(errors)
 
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
-        if import_validation_errors or self._before is None:
+        if import_validation_errors:
             return False
         self.normalize(instance)
         after = self.snapshot(instance)
+        if self.repeats_earlier_row(instance, after, row):
+            return True
+        if self._before is None:
+            return False
         self._changed = [
             self.column_names().get(name, name)
             for name, value in after.items()
@@ -239,23 +319,62 @@ class NetworkResource(resources.ModelResource):
 
     def validate_row(self, instance, errors: dict) -> None:
         """Rules across rows and with the database (uniqueness); add to `errors`."""
+        if self._conflict:
+            errors.setdefault(NON_FIELD_ERRORS, []).append(self._conflict)
+
+    def repeats_earlier_row(self, instance, values: dict, row: Mapping) -> bool:
+        """Whether this row repeats an earlier one with the same values (then it is not
+        written again); one with the same key and other values is kept for validate_row."""
         key = self.instance_key(instance)
         if key is not None:
-            first = self.seen_keys.setdefault(key, self.row_number)
-            if first != self.row_number:
-                column = self.key_columns[-1] if self.key_columns else NON_FIELD_ERRORS
-                errors.setdefault(column, []).append(
-                    _("the same %(what)s is already on row %(row)d of this file.")
-                    % {"what": " + ".join(self.key_columns) or _("row"), "row": first}
+            what = _("the same %(columns)s (%(key)s)") % {
+                "columns": " + ".join(self.key_columns) or _("key"),
+                "key": " ".join(str(part) for part in key if part is not None),
+            }
+            seen = ("key", key)
+        elif instance.pk is not None:
+            what = _("the same saved %(kind)s (id %(pk)d)") % {
+                "kind": self._meta.model._meta.verbose_name,
+                "pk": instance.pk,
+            }
+            seen = ("pk", instance.pk)
+        else:
+            what, seen = _("the same values"), ("values", frozen(values))
+        first, first_values, first_cells = self.seen_rows.setdefault(
+            seen, (self.row_number, values, dict(row))
+        )
+        if first == self.row_number:
+            return False
+        if first_values == values:
+            self._repeat_of = first
+            if seen[0] == "values":
+                text = _("Row %(row)d repeats row %(first)d value for value: imported once.")
+            else:
+                text = _(
+                    "Row %(row)d repeats row %(first)d (%(what)s, same values): imported once."
                 )
-                return
-        if instance.pk is not None:
-            first = self.seen_pks.setdefault(instance.pk, self.row_number)
-            if first != self.row_number:
-                errors.setdefault(NON_FIELD_ERRORS, []).append(
-                    _("Row %(row)d of this file already describes “%(name)s”.")
-                    % {"row": first, "name": instance}
-                )
+            self.warn(text % {"row": self.row_number, "first": first, "what": what})
+            return True
+        columns = self.column_names()
+        differences = []
+        for name in values:
+            if values[name] == first_values.get(name):
+                continue
+            column = columns.get(name, name)
+            differences.append(
+                _("%(column)s (row %(first)d: “%(before)s”, row %(row)d: “%(after)s”)")
+                % {
+                    "column": column,
+                    "first": first,
+                    "before": kn_widgets.cell_text(first_cells.get(column)),
+                    "row": self.row_number,
+                    "after": kn_widgets.cell_text(row.get(column)),
+                }
+            )
+        self._conflict = _(
+            "%(what)s as row %(first)d, with other values in %(columns)s; keep one of the two rows."
+        ) % {"what": what[:1].upper() + what[1:], "first": first, "columns": "; ".join(differences)}
+        return False
 
     def instance_key(self, instance) -> tuple | None:
         """The natural key of a validated instance, for duplicates within the file."""

@@ -1,4 +1,14 @@
-"""MemberResource: natural keys, name matching and bulk writes for every kind of member."""
+"""MemberResource: natural keys, name matching and bulk writes for every kind of member.
+
+How a row finds its saved member: by the kind's natural key (school code, VAT number,
+official code + country, e-mail) when the row has one; without one (organisations, a
+school without its code) by name + city + country + province, compared through
+`place_name_normalize` (accents, case and punctuation ignored), when exactly one member
+of the kind without a natural key has them. A province left blank on either side does not
+tell two places apart; two different provinces do (Castro BG is not Castro LE).
+The same comparison raises the possible-duplicate warnings; two members with different
+natural keys are never possible duplicates of each other.
+"""
 
 from __future__ import annotations
 
@@ -30,8 +40,14 @@ def name_key(name: object, city: object, country: object) -> NameKey:
     )
 
 
+def same_province(one: str, other: str) -> bool:
+    """Normalised provinces that do not tell two places apart (equal, or one unknown)."""
+    return not one or not other or one == other
+
+
 class MemberDirectory:
-    """Every member of one kind by natural key and by name + city + country, in one query."""
+    """Every member of one kind by natural key and by name + city + country (with its
+    province), in one query."""
 
     def __init__(self, resource_class: type[MemberResource]) -> None:
         model = resource_class._meta.model
@@ -40,14 +56,16 @@ class MemberDirectory:
         self.by_name: dict[NameKey, list[int]] = defaultdict(list)
         self.keyed: set[int] = set()
         self.labels: dict[int, str] = {}
-        rows = model.objects.values_list("pk", "name", "city", "country", *key_fields)
-        for pk, name, city, country, *key_values in rows.iterator(chunk_size=CHUNK):
+        self.province_of: dict[int, str] = {}
+        rows = model.objects.values_list("pk", "name", "city", "province", "country", *key_fields)
+        for pk, name, city, province, country, *key_values in rows.iterator(chunk_size=CHUNK):
             values = dict(zip(key_fields, key_values, strict=True), country=country)
             key = resource_class.natural_key(values)
             if key is not None:
                 self.by_key[key] = pk
                 self.keyed.add(pk)
             self.by_name[name_key(name, city, country)].append(pk)
+            self.province_of[pk] = place_name_normalize(province or "")
             self.labels[pk] = _("“%(name)s” in %(city)s (%(country)s, id %(pk)d)") % {
                 "name": name,
                 "city": city or "?",
@@ -55,12 +73,19 @@ class MemberDirectory:
                 "pk": pk,
             }
 
-    def find(self, key: tuple | None, names: NameKey) -> tuple[int | None, list[int]]:
+    def find(
+        self, key: tuple | None, names: NameKey, province: str = ""
+    ) -> tuple[int | None, list[int]]:
         """(the member this describes or None, members it might duplicate)."""
+        candidates = [
+            pk
+            for pk in self.by_name.get(names, [])
+            if same_province(self.province_of[pk], province)
+        ]
         if key is not None:
             pk = self.by_key.get(key)
-            return (pk, []) if pk else (None, self.by_name.get(names, []))
-        candidates = self.by_name.get(names, [])
+            # A member with another natural key is another member, whatever its name.
+            return (pk, []) if pk else (None, [c for c in candidates if c not in self.keyed])
         if len(candidates) == 1 and candidates[0] not in self.keyed:
             return candidates[0], []
         return None, candidates
@@ -103,13 +128,15 @@ class MemberResource(NetworkResource):
         directory = MemberDirectory(type(self))
         self.geocode_ids: list[int] = []
         kind = self._meta.model._meta.verbose_name
-        first_with_name: dict[NameKey, int] = {}
+        earlier_rows: dict[NameKey, list[tuple[int, str, tuple | None, dict]]] = defaultdict(list)
         for number, row in enumerate(dataset.dict, start=2):
             if not any(cell_text(value) for value in row.values()):
                 continue
             values = self.row_values(row)
             names = name_key(self.row_name(row), row.get("city"), values["country"])
-            pk, lookalikes = directory.find(self.natural_key(values), names)
+            province = place_name_normalize(cell_text(row.get("province")))
+            key = self.natural_key(values)
+            pk, lookalikes = directory.find(key, names, province)
             if pk is not None:
                 self.matched[number] = pk
             for other in lookalikes:
@@ -120,8 +147,19 @@ class MemberResource(NetworkResource):
                     )
                     % {"row": number, "other": directory.labels[other], "kind": kind}
                 )
-            earlier = first_with_name.setdefault(names, number)
-            if earlier != number and pk is None:
+            earlier = next(
+                (
+                    other
+                    for other, other_province, other_key, other_row in earlier_rows[names]
+                    if same_province(other_province, province)
+                    # same key or same cells: a repeated row (base.py); other keys: others
+                    and (key is None or other_key is None)
+                    and other_row != row
+                ),
+                None,
+            )
+            earlier_rows[names].append((number, province, key, dict(row)))
+            if earlier is not None and pk is None:
                 self.row_warnings.setdefault(number, []).append(
                     _(
                         "Row %(row)d: possible duplicate of row %(earlier)d, which has the "

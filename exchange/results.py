@@ -17,10 +17,14 @@ class ImportRowResult(RowResult):
         self.warnings: list[str] = []
         self.changed: list[str] = []
         self.cells: list[object] = []
+        #: The earlier row this one repeats with the same values (not written again).
+        self.repeat_of: int | None = None
 
     @property
     def status(self) -> str:
-        """new, updated, unchanged or invalid: the words of the preview."""
+        """new, updated, unchanged, repeated or invalid: the words of the preview."""
+        if self.repeat_of is not None:
+            return "repeated"
         return {
             RowResult.IMPORT_TYPE_NEW: "new",
             RowResult.IMPORT_TYPE_UPDATE: "updated",
@@ -35,18 +39,37 @@ class ImportResult(Result):
         super().__init__(*args, **kwargs)
         #: Column names as the resource reads them, for messages ("vat_number").
         self.column_of: dict[str, str] = {}
+        #: About the file as a whole (unknown columns that were ignored).
+        self.file_warnings: list[str] = []
 
     def counts(self) -> dict[str, int]:
         rows = [r for r in self.rows if not getattr(r, "blank", False)]
-        counts = dict.fromkeys(["new", "updated", "unchanged", "invalid"], 0)
+        counts = dict.fromkeys(["new", "updated", "unchanged", "invalid", "repeated"], 0)
         for row in rows:
             counts[row.status] += 1
         counts["invalid"] = max(counts["invalid"], len(self.invalid_rows) + len(self.error_rows))
+        if not counts["repeated"]:
+            del counts["repeated"]  # only files with repeated rows mention them
         return counts
+
+    def summary(self) -> str:
+        """ "2 new, 1 updated, 0 unchanged, 0 invalid" (", 1 repeated" when there are)."""
+        counts = self.counts()
+        text = (
+            _("%(new)d new, %(updated)d updated, %(unchanged)d unchanged, %(invalid)d invalid")
+            % counts
+        )
+        if counts.get("repeated"):
+            text += _(", %(repeated)d repeated") % counts
+        return text
 
     def problems(self) -> list[str]:
         """Every reason the import cannot go ahead, one sentence each, in row order."""
-        lines = [str(error.error) for error in self.base_errors]
+        lines = [
+            line
+            for error in self.base_errors
+            for line in getattr(error.error, "lines", None) or [str(error.error)]
+        ]
         for invalid in self.invalid_rows:
             row = invalid.number + 1  # the header is row 1, as the spreadsheet shows it
             for key, messages in invalid.error_dict.items():
@@ -66,7 +89,8 @@ class ImportResult(Result):
         return lines
 
     def warnings(self) -> list[str]:
-        return [warning for row in self.rows for warning in getattr(row, "warnings", [])]
+        rows = [warning for row in self.rows for warning in getattr(row, "warnings", [])]
+        return [*self.file_warnings, *rows]
 
     def append_invalid_row(self, number, row, validation_error) -> None:
         super().append_invalid_row(number, row, validation_error)

@@ -351,11 +351,13 @@ def test_every_invalid_value_is_reported_with_row_column_and_reason(
 
 
 def test_duplicate_natural_key_within_the_file_is_an_error():
-    result = run(SchoolResource, csv_bytes([SCHOOL_HEADER, *school_rows(2), *school_rows(1)]))
+    repeated = school_rows(1)
+    repeated[0][3] = 999  # other values for the same key (identical rows are imported once)
+    result = run(SchoolResource, csv_bytes([SCHOOL_HEADER, *school_rows(2), *repeated]))
 
     assert result.problems() == [
-        "Row 4, column school_code: “RMIC00000”: the same school_code is already on row 2 of "
-        "this file."
+        "Row 4: The same school_code (RMIC00000) as row 2, with other values in students "
+        "(row 2: “100”, row 4: “999”); keep one of the two rows."
     ]
     assert School.objects.count() == 0
 

@@ -1,5 +1,6 @@
-"""`manage.py import schools file.csv [--dry-run] [--user alice]`: the library's command,
-with Kindnet's resources by name, spreadsheet CSV, all-or-nothing and a plain report."""
+"""`manage.py import schools file.csv [--dry-run] [--user alice] [--ignore-unknown-columns]`:
+the library's command with Kindnet's resources by name, spreadsheet CSV, all-or-nothing, a
+plain report, and a word on stderr while it waits for another import of the same kind."""
 
 from __future__ import annotations
 
@@ -26,6 +27,12 @@ class Command(LibraryCommand):
             "--user",
             help="Username recorded in the history as the importer (needs add and change).",
         )
+        parser.add_argument(
+            "--ignore-unknown-columns",
+            action="store_true",
+            help="Import even if the file has columns this kind does not know (they are "
+            "listed, then left out); without it such a file imports nothing.",
+        )
 
     def handle(self, *args, **options) -> None:
         resource_class = resource_class_for(options["resource"])
@@ -48,14 +55,17 @@ class Command(LibraryCommand):
             raise CommandError(str(exc)) from exc
         dry_run = bool(options.get("dry_run"))
         result = resource_class().import_data(
-            dataset, dry_run=dry_run, raise_errors=False, user=user, file_name=file_name
+            dataset,
+            dry_run=dry_run,
+            raise_errors=False,
+            user=user,
+            file_name=file_name,
+            ignore_unknown_columns=options["ignore_unknown_columns"],
+            on_wait=self.say_waiting,
         )
         for warning in result.warnings():
             self.stderr.write(self.style.WARNING(warning))
-        counts = result.counts()
-        summary = "{new} new, {updated} updated, {unchanged} unchanged, {invalid} invalid".format(
-            **counts
-        )
+        summary = result.summary()
         problems = result.problems()
         if problems:
             for problem in problems:
@@ -63,3 +73,7 @@ class Command(LibraryCommand):
             raise CommandError(f"Nothing was imported ({summary}).")
         verb = "Dry run, nothing written" if dry_run else "Imported"
         self.stdout.write(self.style.SUCCESS(f"{verb}: {summary}."))
+
+    def say_waiting(self, message: str) -> None:
+        self.stderr.write(message)
+        self.stderr.flush()
