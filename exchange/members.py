@@ -143,7 +143,7 @@ class MemberResource(NetworkResource):
                 self.row_warnings.setdefault(number, []).append(
                     _(
                         "Row %(row)d: possible duplicate of %(other)s, which has the same "
-                        "name, city and country; a new %(kind)s is added, not merged."
+                        "name, city, province and country; a new %(kind)s is added, not merged."
                     )
                     % {"row": number, "other": directory.labels[other], "kind": kind}
                 )
@@ -163,7 +163,7 @@ class MemberResource(NetworkResource):
                 self.row_warnings.setdefault(number, []).append(
                     _(
                         "Row %(row)d: possible duplicate of row %(earlier)d, which has the "
-                        "same name, city and country."
+                        "same name, city, province and country."
                     )
                     % {"row": number, "earlier": earlier}
                 )

@@ -294,7 +294,7 @@ def test_possible_duplicates_compare_province_and_ignore_accents_and_case():
     assert result.problems() == []
     assert result.warnings() == [
         f"Row 3: possible duplicate of “Scuola Castro” in Castro (IT, id {bergamo.pk}), which "
-        "has the same name, city and country; a new school is added, not merged."
+        "has the same name, city, province and country; a new school is added, not merged."
     ]
 
 

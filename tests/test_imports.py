@@ -258,11 +258,11 @@ def test_rows_without_natural_key_match_by_name_city_country_and_warn_on_lookali
     assert keyless.type == "association"
     assert orgs.counts() == {"new": 2, "updated": 1, "unchanged": 0, "invalid": 0}
     assert orgs.warnings() == [
-        "Row 4: possible duplicate of row 3, which has the same name, city and country."
+        "Row 4: possible duplicate of row 3, which has the same name, city, province and country."
     ]
     assert schools.warnings() == [
         f"Row 2: possible duplicate of “Scuola Manzoni” in Milano (IT, id {coded.pk}), which "
-        "has the same name, city and country; a new school is added, not merged."
+        "has the same name, city, province and country; a new school is added, not merged."
     ]
     assert School.objects.filter(name="Scuola Manzoni").count() == 2
 
