@@ -80,7 +80,7 @@ class MemberFilterSet(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(
         choices=MembershipStatus.choices,
-        method="filter_status",
+        method=lambda queryset, name, value: queryset.with_membership_status(value),
         help_text=_("Membership status today, from the member's agreements."),
     )
     geocode_status = django_filters.ChoiceFilter(choices=GeocodeStatus.choices)
@@ -94,9 +94,6 @@ class MemberFilterSet(django_filters.FilterSet):
     class Meta:
         model = Member
         fields: list[str] = []
-
-    def filter_status(self, queryset, name, value):
-        return queryset.with_membership_status(value)
 
 
 class MemberRelatedFilterSet(django_filters.FilterSet):
@@ -115,7 +112,7 @@ class MemberRelatedFilterSet(django_filters.FilterSet):
 class AgreementFilterSet(MemberRelatedFilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=AgreementStatus.choices,
-        method="filter_status",
+        method=lambda queryset, name, value: queryset.with_status_in(value) if value else queryset,
         help_text=_("Status today, derived from the dates; repeat for several."),
     )
     type = django_filters.ChoiceFilter(choices=AgreementType.choices)
@@ -133,9 +130,6 @@ class AgreementFilterSet(MemberRelatedFilterSet):
     class Meta:
         model = Agreement
         fields: list[str] = []
-
-    def filter_status(self, queryset, name, value):
-        return queryset.with_status_in(value) if value else queryset
 
 
 class ContactFilterSet(MemberRelatedFilterSet):
