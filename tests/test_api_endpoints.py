@@ -16,6 +16,7 @@ from municipalities.models import Municipality
 from partners.models import Company, School
 from tests.factories import (
     API_ENDPOINTS,
+    MEMBER_ADDRESS,
     AgreementFactory,
     AmbassadorFactory,
     ChapterFactory,
@@ -66,12 +67,7 @@ def test_a_school_as_a_whole(viewer_client):
         "name": "Scuola Gianni Rodari",
         "chapter": chapter.pk,
         "sectors": ["culture"],
-        "street": "Via Roma 1",
-        "postal_code": "00184",
-        "city": "Roma",
-        "province": "RM",
-        "region": "Lazio",
-        "country": "IT",
+        **MEMBER_ADDRESS,
         "latitude": 41.9,
         "longitude": 12.5,
         "geocode_status": "manual",
