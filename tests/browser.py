@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.nominatim_fake import ITALIAN_CITIES
+
 #: Debian's package; KINDNET_CHROMIUM may point elsewhere (another system, a test of the skip).
 CHROMIUM = Path(os.environ.get("KINDNET_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -44,32 +46,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 LOOPBACK = {"localhost", "127.0.0.1", "127.0.0.2", "[::1]"}
 
 #: Where the demo network's places are (the demo loader leaves geocoding to the geocoder).
-DEMO_PLACES = {
-    "Roma": (41.8933, 12.4829),
-    "Milano": (45.4643, 9.1895),
-    "Torino": (45.0705, 7.6868),
-    "Napoli": (40.8522, 14.2681),
-    "Bologna": (44.4938, 11.3426),
-    "Firenze": (43.7793, 11.2463),
-    "Genova": (44.4072, 8.9340),
-    "Bari": (41.1177, 16.8512),
-    "Palermo": (38.1157, 13.3615),
-    "Verona": (45.4385, 10.9924),
-    "Padova": (45.4064, 11.8768),
-    "Trieste": (45.6495, 13.7768),
-    "Brescia": (45.5416, 10.2118),
-    "Parma": (44.8015, 10.3279),
-    "Perugia": (43.1122, 12.3888),
-    "Bergamo": (45.6950, 9.6700),
-    "Lecce": (40.3515, 18.1750),
-    "Città di Castello": (43.4573, 12.2396),
-    "Lugano": (46.0037, 8.9511),
-    "Bellinzona": (46.1955, 9.0240),
-    "Locarno": (46.1709, 8.7995),
-    "Zürich": (47.3769, 8.5417),
-    "Genève": (46.2044, 6.1432),
-    "Bern": (46.9480, 7.4474),
-}
+DEMO_PLACES = ITALIAN_CITIES
 
 
 def browser_missing_reason() -> str | None:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import io
 import itertools
+import time
 from collections.abc import Iterable
 
 import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from ambassadors.models import Ambassador
 from crm.models import Agreement, Chapter, Contact, Recognition, Sector
+from exchange.formats import SpreadsheetCSV
+from municipalities.forms import form_started_token
 from municipalities.models import Municipality
 from partners.models import Company, Organization, School
 
@@ -28,6 +33,41 @@ API_ENDPOINTS = [
     "chapters",
     "sectors",
 ]
+
+
+#: Where every member of the factories is unless told otherwise (the fields in model order).
+MEMBER_ADDRESS = {
+    "street": "Via Roma 1",
+    "postal_code": "00184",
+    "city": "Roma",
+    "province": "RM",
+    "region": "Lazio",
+    "country": "IT",
+}
+
+
+def csv_bytes(rows: list[list[object]], *, delimiter: str = ",", bom: bool = False) -> bytes:
+    """A CSV file of `rows` (UTF-8, with a byte order mark when `bom`)."""
+    text = "\n".join(delimiter.join(str(cell) for cell in row) for row in rows) + "\n"
+    return ("\ufeff" if bom else "").encode() + text.encode("utf-8")
+
+
+def xlsx_bytes(rows: list[list[object]]) -> bytes:
+    """An Excel workbook whose first sheet holds `rows`."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def import_rows(resource_class, *rows: list[object], **kwargs):
+    """The result of importing `rows` (the header first) as CSV, for real (no dry run)."""
+    dataset = SpreadsheetCSV().create_dataset(csv_bytes(list(rows)))
+    return resource_class().import_data(dataset, dry_run=False, **kwargs)
 
 
 def today() -> datetime.date:
@@ -71,12 +111,7 @@ class MemberFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Member {n}")
-    street = "Via Roma 1"
-    postal_code = "00184"
-    city = "Roma"
-    province = "RM"
-    region = "Lazio"
-    country = "IT"
+    street, postal_code, city, province, region, country = MEMBER_ADDRESS.values()
 
     @factory.post_generation
     def sectors(self, create, extracted, **kwargs):
@@ -200,13 +235,35 @@ def sectors_bulk_add(pairs: Iterable[tuple[int, int]]) -> None:
     through.objects.bulk_create(through(member_id=m, sector_id=s) for m, s in pairs)
 
 
+#: The inline formsets of every member's admin page.
+INLINES = ["contacts", "agreements", "recognitions"]
+
+
+def member_form(model, *, contacts: list[dict] | None = None, **fields) -> dict:
+    """What the admin's add form of a `model` member posts, with the `contacts` inline rows."""
+    data = {"name": "Nuovo membro", "country": "IT", "geocode_status": "pending", **fields}
+    if model is Ambassador:
+        data.setdefault("status", "candidate")
+    for prefix in INLINES:
+        rows = contacts if prefix == "contacts" and contacts else []
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": str(len(rows)),
+                f"{prefix}-INITIAL_FORMS": "0",
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
+        for i, row in enumerate(rows):
+            data.update({f"{prefix}-{i}-{key}": value for key, value in row.items()})
+    return data
+
+
 # Join requests of municipalities (issue 5).
 
 
 def pdf_bytes(pages: int = 1, text: str = "") -> bytes:
     """A real, valid PDF made with pypdf (blank A4 pages, optional metadata text)."""
-    import io
-
     from pypdf import PdfWriter
 
     writer = PdfWriter()
@@ -217,6 +274,44 @@ def pdf_bytes(pages: int = 1, text: str = "") -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def pdf_upload(content: bytes | None = None, name: str = "delibera.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, pdf_bytes() if content is None else content, "application/pdf")
+
+
+def join_form_data(**overrides) -> dict:
+    """What the join form of Castro (BG) posts; an override of None leaves the field out."""
+    data = {
+        "language": "en",
+        "country": "IT",
+        "municipality_code": "016065",
+        "municipality_name": "Castro (BG)",
+        "submitter_name": "Maria Bianchi",
+        "submitter_role": "Councillor for social policies",
+        "submitter_email": "maria.bianchi@comune.castro.bg.it",
+        "submitter_phone": "+39 035 123456",
+        "mayor_name": "Giovanni Verdi",
+        "resolution_number": "42/2026",
+        "resolution_date": days(-10).isoformat(),
+        "message": "We look forward to it.",
+        "privacy_consent": "on",
+        "website": "",
+        "started": form_started_token(time.time() - 60),
+        "resolution_file": pdf_upload(),
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def join_api_data(**overrides) -> dict:
+    """The same request as `join_form_data`, as the API takes it (no honeypot, no timer)."""
+    data = join_form_data(**overrides)
+    for key in ("website", "started"):
+        data.pop(key, None)
+    if data.get("privacy_consent") == "on":
+        data["privacy_consent"] = "true"
+    return data
 
 
 class MunicipalityReferenceFactory(factory.django.DjangoModelFactory):
@@ -263,8 +358,6 @@ def castro_reference(province_code: str):
 
 
 def _pdf_file():
-    import io
-
     return io.BytesIO(pdf_bytes())
 
 

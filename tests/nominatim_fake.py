@@ -17,13 +17,39 @@ from urllib.parse import parse_qs, urlsplit
 
 from crm.names import place_name_normalize
 
+#: The Italian cities of the demo network: name -> (lat, lon).
+ITALIAN_CITIES = {
+    "Roma": (41.8933, 12.4829),
+    "Milano": (45.4643, 9.1895),
+    "Torino": (45.0705, 7.6868),
+    "Napoli": (40.8522, 14.2681),
+    "Bologna": (44.4938, 11.3426),
+    "Firenze": (43.7793, 11.2463),
+    "Genova": (44.4072, 8.9340),
+    "Bari": (41.1177, 16.8512),
+    "Palermo": (38.1157, 13.3615),
+    "Verona": (45.4385, 10.9924),
+    "Padova": (45.4064, 11.8768),
+    "Trieste": (45.6495, 13.7768),
+    "Brescia": (45.5416, 10.2118),
+    "Parma": (44.8015, 10.3279),
+    "Perugia": (43.1122, 12.3888),
+    "Bergamo": (45.6950, 9.6700),
+    "Lecce": (40.3515, 18.1750),
+    "Città di Castello": (43.4573, 12.2396),
+    "Lugano": (46.0037, 8.9511),
+    "Bellinzona": (46.1955, 9.0240),
+    "Locarno": (46.1709, 8.7995),
+    "Zürich": (47.3769, 8.5417),
+    "Genève": (46.2044, 6.1432),
+    "Bern": (46.9480, 7.4474),
+}
+
 #: Known cities: normalised name -> (lat, lon). Streets are placed a little off the centre.
 CITIES = {
-    "roma": (41.8933, 12.4829),
-    "milano": (45.4643, 9.1895),
+    **{place_name_normalize(name): ITALIAN_CITIES[name] for name in ("Roma", "Milano", "Bologna")},
     "lugano": (46.0101, 8.96),
     "geneve": (46.2022, 6.1457),
-    "bologna": (44.4938, 11.3387),
 }
 
 

@@ -27,6 +27,7 @@ from tests.factories import (
     SectorFactory,
     bulk_create,
     days,
+    member_form,
     sectors_bulk_add,
     today,
 )
@@ -300,28 +301,6 @@ def test_history_page_says_who_changed_what(superuser_client):
 
 
 # Forms: clear errors instead of database errors
-
-
-INLINES = ["contacts", "agreements", "recognitions"]
-
-
-def member_form(model, *, contacts: list[dict] | None = None, **fields) -> dict:
-    data = {"name": "Nuovo membro", "country": "IT", "geocode_status": "pending", **fields}
-    if model is Ambassador:
-        data.setdefault("status", "candidate")
-    for prefix in INLINES:
-        rows = contacts if prefix == "contacts" and contacts else []
-        data.update(
-            {
-                f"{prefix}-TOTAL_FORMS": str(len(rows)),
-                f"{prefix}-INITIAL_FORMS": "0",
-                f"{prefix}-MIN_NUM_FORMS": "0",
-                f"{prefix}-MAX_NUM_FORMS": "1000",
-            }
-        )
-        for i, row in enumerate(rows):
-            data.update({f"{prefix}-{i}-{key}": value for key, value in row.items()})
-    return data
 
 
 def form_errors(response) -> str:

@@ -18,6 +18,7 @@ from exchange.resources import AgreementResource, ContactResource
 from municipalities.resources import MunicipalityResource
 from partners.resources import CompanyResource, OrganizationResource, SchoolResource
 from tests.factories import (
+    MEMBER_ADDRESS,
     AgreementFactory,
     AmbassadorFactory,
     CompanyFactory,
@@ -140,12 +141,7 @@ def test_export_as_json_and_xlsx(network, superuser_client):
             "employees": "",
             "chapter": "Italy",
             "sectors": "",
-            "street": "Via Roma 1",
-            "postal_code": "00184",
-            "city": "Roma",
-            "province": "RM",
-            "region": "Lazio",
-            "country": "IT",
+            **MEMBER_ADDRESS,
             "email": "",
             "phone": "",
             "website": "",

@@ -20,7 +20,15 @@ from exchange.formats import SpreadsheetCSV, SpreadsheetXLSX
 from exchange.locks import import_lock, import_lock_key
 from partners.models import Organization, School
 from partners.resources import CompanyResource, OrganizationResource, SchoolResource
-from tests.factories import ChapterFactory, OrganizationFactory, SchoolFactory, SectorFactory
+from tests.factories import (
+    ChapterFactory,
+    OrganizationFactory,
+    SchoolFactory,
+    SectorFactory,
+    csv_bytes,
+    import_rows,
+    xlsx_bytes,
+)
 
 FORMATS = {"csv": (SpreadsheetCSV, 0), "xlsx": (SpreadsheetXLSX, 1)}
 HEADER = ["school_code", "name", "students", "city", "province", "country"]
@@ -36,21 +44,7 @@ def reference_data(request):
 
 
 def file_bytes(fmt: str, rows: list[list[object]]) -> bytes:
-    if fmt == "csv":
-        return ("\n".join(",".join(str(cell) for cell in row) for row in rows) + "\n").encode()
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def run(resource_class, data: bytes, fmt: str = "csv", **kwargs):
-    dataset = FORMATS[fmt][0]().create_dataset(data)
-    return resource_class().import_data(dataset, dry_run=False, **kwargs)
+    return csv_bytes(rows) if fmt == "csv" else xlsx_bytes(rows)
 
 
 def command(tmp_path, fmt: str, rows: list[list[object]], *args: str, kind: str = "schools"):
@@ -95,12 +89,22 @@ def conflicting_rows() -> list[list[object]]:
 # -- repeated rows: one rule, whether or not the record exists -----------------
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-@pytest.mark.parametrize("exists", [False, True], ids=["empty", "existing"])
-def test_identical_rows_are_written_once_with_a_warning_by_command(tmp_path, fmt, exists):
+def each_format_into_an_empty_or_existing_table(test):
+    """Runs `test` with CSV and Excel files, with and without Manzoni saved before."""
+    test = pytest.mark.parametrize("exists", [False, True], ids=["empty", "existing"])(test)
+    return pytest.mark.django_db(pytest.mark.parametrize("fmt", ["csv", "xlsx"])(test))
+
+
+def save_manzoni_if(exists: bool, *, students: int) -> None:
     if exists:
-        SchoolFactory(school_code="RMIC00001", name="Scuola Manzoni", students=10, city="Roma")
+        SchoolFactory(
+            school_code="RMIC00001", name="Scuola Manzoni", students=students, city="Roma"
+        )
+
+
+@each_format_into_an_empty_or_existing_table
+def test_identical_rows_are_written_once_with_a_warning_by_command(tmp_path, fmt, exists):
+    save_manzoni_if(exists, students=10)
 
     out, err, error = command(tmp_path, fmt, [HEADER, MANZONI, VERDI, MANZONI])
 
@@ -114,12 +118,9 @@ def test_identical_rows_are_written_once_with_a_warning_by_command(tmp_path, fmt
     assert manzoni.history.count() == (2 if exists else 1)  # one write for the two rows
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-@pytest.mark.parametrize("exists", [False, True], ids=["empty", "existing"])
+@each_format_into_an_empty_or_existing_table
 def test_same_key_with_other_values_is_an_error_by_command(tmp_path, fmt, exists):
-    if exists:
-        SchoolFactory(school_code="RMIC00001", name="Scuola Manzoni", students=10, city="Roma")
+    save_manzoni_if(exists, students=10)
 
     _out, err, error = command(tmp_path, fmt, conflicting_rows())
 
@@ -130,12 +131,9 @@ def test_same_key_with_other_values_is_an_error_by_command(tmp_path, fmt, exists
         assert School.objects.get().students == 10
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-@pytest.mark.parametrize("exists", [False, True], ids=["empty", "existing"])
+@each_format_into_an_empty_or_existing_table
 def test_admin_previews_and_confirms_identical_rows_once(superuser_client, fmt, exists):
-    if exists:
-        SchoolFactory(school_code="RMIC00001", name="Scuola Manzoni", students=1204, city="Roma")
+    save_manzoni_if(exists, students=1204)
 
     preview = upload(superuser_client, fmt, [HEADER, MANZONI, VERDI, MANZONI], SCHOOLS)
 
@@ -161,14 +159,11 @@ def test_admin_previews_and_confirms_identical_rows_once(superuser_client, fmt, 
     ]
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-@pytest.mark.parametrize("exists", [False, True], ids=["empty", "existing"])
+@each_format_into_an_empty_or_existing_table
 def test_admin_preview_names_both_rows_of_a_conflict_and_offers_no_confirm(
     superuser_client, fmt, exists
 ):
-    if exists:
-        SchoolFactory(school_code="RMIC00001", name="Scuola Manzoni", students=10, city="Roma")
+    save_manzoni_if(exists, students=10)
 
     preview = upload(superuser_client, fmt, conflicting_rows(), SCHOOLS)
 
@@ -185,27 +180,17 @@ def test_keyless_rows_repeat_by_their_values_or_by_the_record_they_match():
     casa = OrganizationFactory(name="Casa Aperta", city="Bergamo", province="BG", type="other")
     header = ["name", "type", "city", "province", "country"]
 
-    identical = run(
+    identical = import_rows(
         OrganizationResource,
-        file_bytes(
-            "csv",
-            [
-                header,
-                ["Teatro Nuovo", "culture", "Milano", "MI", "IT"],
-                ["Teatro Nuovo", "culture", "Milano", "MI", "IT"],
-            ],
-        ),
+        header,
+        ["Teatro Nuovo", "culture", "Milano", "MI", "IT"],
+        ["Teatro Nuovo", "culture", "Milano", "MI", "IT"],
     )
-    conflicting = run(
+    conflicting = import_rows(
         OrganizationResource,
-        file_bytes(
-            "csv",
-            [
-                header,
-                ["Casa Aperta", "association", "Bergamo", "BG", "IT"],
-                ["casa aperta", "culture", "Bergamo", "BG", "IT"],
-            ],
-        ),
+        header,
+        ["Casa Aperta", "association", "Bergamo", "BG", "IT"],
+        ["casa aperta", "culture", "Bergamo", "BG", "IT"],
     )
 
     assert identical.problems() == []
@@ -279,16 +264,11 @@ def test_possible_duplicates_compare_province_and_ignore_accents_and_case():
     )
     header = ["school_code", "name", "city", "province", "country"]
 
-    result = run(
+    result = import_rows(
         SchoolResource,
-        file_bytes(
-            "csv",
-            [
-                header,
-                ["", "Scuola Castro", "Castro", "LE", "IT"],  # another Castro: no warning
-                ["", "SCUOLA CASTRÒ", "castro", "bg", "IT"],  # same place, other spelling
-            ],
-        ),
+        header,
+        ["", "Scuola Castro", "Castro", "LE", "IT"],  # another Castro: no warning
+        ["", "SCUOLA CASTRÒ", "castro", "bg", "IT"],  # same place, other spelling
     )
 
     assert result.problems() == []
@@ -303,28 +283,18 @@ def test_different_official_codes_are_never_possible_duplicates():
     SchoolFactory(name="Istituto Comprensivo", city="Roma", school_code="RMIC00009")
     header = ["school_code", "name", "city", "country"]
 
-    schools = run(
+    schools = import_rows(
         SchoolResource,
-        file_bytes(
-            "csv",
-            [
-                header,
-                ["RMIC00001", "Istituto Comprensivo", "Roma", "IT"],
-                ["RMIC00002", "Istituto Comprensivo", "Roma", "IT"],
-                ["", "Istituto comprensivo", "Roma", "IT"],  # no code: it might be any of them
-            ],
-        ),
+        header,
+        ["RMIC00001", "Istituto Comprensivo", "Roma", "IT"],
+        ["RMIC00002", "Istituto Comprensivo", "Roma", "IT"],
+        ["", "Istituto comprensivo", "Roma", "IT"],  # no code: it might be any of them
     )
-    companies = run(
+    companies = import_rows(
         CompanyResource,
-        file_bytes(
-            "csv",
-            [
-                ["vat_number", "name", "city", "country"],
-                ["IT00743110157", "Acme", "Milano", "IT"],
-                ["IT02117160016", "Acme", "Milano", "IT"],
-            ],
-        ),
+        ["vat_number", "name", "city", "country"],
+        ["IT00743110157", "Acme", "Milano", "IT"],
+        ["IT02117160016", "Acme", "Milano", "IT"],
     )
 
     assert schools.problems() == [] and companies.problems() == []
@@ -341,9 +311,8 @@ def test_keyless_rows_match_their_province_only():
     lecce = OrganizationFactory(name="Pro Loco", city="Castro", province="LE", type="other")
     header = ["name", "type", "city", "province", "country"]
 
-    result = run(
-        OrganizationResource,
-        file_bytes("csv", [header, ["pro loco", "culture", "CASTRO", "le", "IT"]]),
+    result = import_rows(
+        OrganizationResource, header, ["pro loco", "culture", "CASTRO", "le", "IT"]
     )
 
     assert result.problems() == [] and result.warnings() == []

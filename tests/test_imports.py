@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -29,6 +28,9 @@ from tests.factories import (
     MunicipalityFactory,
     OrganizationFactory,
     SchoolFactory,
+    csv_bytes,
+    import_rows,
+    xlsx_bytes,
 )
 from tests.on_commit import geocoding_batches
 
@@ -38,22 +40,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _reference_data(reference_data):
     """Every import here may name the chapters and sectors of the shared reference data."""
-
-
-def csv_bytes(rows: list[list[object]], *, delimiter: str = ",", bom: bool = False) -> bytes:
-    text = "\n".join(delimiter.join(str(cell) for cell in row) for row in rows) + "\n"
-    return ("\ufeff" if bom else "").encode() + text.encode("utf-8")
-
-
-def xlsx_bytes(rows: list[list[object]]) -> bytes:
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def run(resource_class, data: bytes, *, fmt=SpreadsheetCSV, dry_run=False, **kwargs):
@@ -179,36 +165,26 @@ def test_natural_keys_update_instead_of_duplicating():
     lugano = MunicipalityFactory(official_code="5192", name="Lugano", country="CH")
     ambassador = AmbassadorFactory(email="giulia@example.org", first_name="Giulia")
 
-    schools = run(
-        SchoolResource,
-        csv_bytes([["school_code", "name", "students"], ["rmic00001", "New name", "20"]]),
+    schools = import_rows(
+        SchoolResource, ["school_code", "name", "students"], ["rmic00001", "New name", "20"]
     )
-    companies = run(
+    companies = import_rows(
         CompanyResource,
-        csv_bytes(
-            [
-                ["vat_number", "name", "country"],
-                ["00743110157", "New company", "IT"],  # without prefix, normalised before matching
-                ["CHE-116.281.710", "Swiss AG", "CH"],
-            ]
-        ),
+        ["vat_number", "name", "country"],
+        ["00743110157", "New company", "IT"],  # without prefix, normalised before matching
+        ["CHE-116.281.710", "Swiss AG", "CH"],
     )
-    towns = run(
+    towns = import_rows(
         MunicipalityResource,
-        csv_bytes(
-            [
-                ["official_code", "name", "country", "population"],
-                ["058091", "Roma Capitale", "IT", "2800000"],
-                ["5192", "Lugano", "CH", "63000"],
-                ["5192", "Comune omonimo", "IT", "100"],  # same code, other country: a new one
-            ]
-        ),
+        ["official_code", "name", "country", "population"],
+        ["058091", "Roma Capitale", "IT", "2800000"],
+        ["5192", "Lugano", "CH", "63000"],
+        ["5192", "Comune omonimo", "IT", "100"],  # same code, other country: a new one
     )
-    people = run(
+    people = import_rows(
         AmbassadorResource,
-        csv_bytes(
-            [["email", "first_name", "last_name"], ["GIULIA@Example.org", "Giulia", "Verdi"]]
-        ),
+        ["email", "first_name", "last_name"],
+        ["GIULIA@Example.org", "Giulia", "Verdi"],
     )
 
     for result in (schools, companies, towns, people):
@@ -232,25 +208,17 @@ def test_rows_without_natural_key_match_by_name_city_country_and_warn_on_lookali
     keyless = OrganizationFactory(name="Associazione Gentilezza", city="Milano", type="other")
     coded = SchoolFactory(name="Scuola Manzoni", city="Milano", school_code="MIIC00001")
 
-    orgs = run(
+    orgs = import_rows(
         OrganizationResource,
-        csv_bytes(
-            [
-                ["name", "type", "city", "country"],
-                ["associazione  GENTILEZZA", "association", "milano", "IT"],
-                ["Teatro Nuovo", "culture", "Milano", "IT"],
-                ["Teatro nuovo", "culture", "Milano", "IT"],
-            ]
-        ),
+        ["name", "type", "city", "country"],
+        ["associazione  GENTILEZZA", "association", "milano", "IT"],
+        ["Teatro Nuovo", "culture", "Milano", "IT"],
+        ["Teatro nuovo", "culture", "Milano", "IT"],
     )
-    schools = run(
+    schools = import_rows(
         SchoolResource,
-        csv_bytes(
-            [
-                ["school_code", "name", "city", "country"],
-                ["", "Scuola Manzoni", "Milano", "IT"],
-            ]
-        ),
+        ["school_code", "name", "city", "country"],
+        ["", "Scuola Manzoni", "Milano", "IT"],
     )
 
     assert orgs.problems() == [] and schools.problems() == []
@@ -529,17 +497,13 @@ def test_agreements_by_reference_and_member_key_round_trip_their_references():
 
 def test_agreement_rules_and_unknown_members_are_reported():
     SchoolFactory(school_code="RMIC00001")
-    result = run(
+    result = import_rows(
         AgreementResource,
-        csv_bytes(
-            [
-                ["member_kind", "member", "starts_on", "ends_on", "terminated_on"],
-                ["school", "RMIC00001", "2025-05-01", "2025-01-01", ""],
-                ["school", "RMIC99999", "2025-05-01", "", ""],
-                ["hospital", "RMIC00001", "2025-05-01", "", ""],
-                ["school", "RMIC00001", "2025-05-01", "", "2025-06-01"],
-            ]
-        ),
+        ["member_kind", "member", "starts_on", "ends_on", "terminated_on"],
+        ["school", "RMIC00001", "2025-05-01", "2025-01-01", ""],
+        ["school", "RMIC99999", "2025-05-01", "", ""],
+        ["hospital", "RMIC00001", "2025-05-01", "", ""],
+        ["school", "RMIC00001", "2025-05-01", "", "2025-06-01"],
     )
 
     assert result.problems() == [
@@ -556,15 +520,11 @@ def test_contacts_match_by_member_and_email_and_keep_one_primary():
     school = SchoolFactory(school_code="RMIC00001")
     ContactFactory(member=school, name="Anna", email="anna@example.org", is_primary=True)
 
-    result = run(
+    result = import_rows(
         ContactResource,
-        csv_bytes(
-            [
-                ["member_kind", "member", "name", "role", "email", "is_primary"],
-                ["school", "RMIC00001", "Anna Rossi", "Head", "ANNA@example.org", "sì"],
-                ["school", "RMIC00001", "Bruno", "Teacher", "bruno@example.org", "no"],
-            ]
-        ),
+        ["member_kind", "member", "name", "role", "email", "is_primary"],
+        ["school", "RMIC00001", "Anna Rossi", "Head", "ANNA@example.org", "sì"],
+        ["school", "RMIC00001", "Bruno", "Teacher", "bruno@example.org", "no"],
     )
     assert result.problems() == []
     assert sorted(Contact.objects.values_list("name", "is_primary")) == [
@@ -572,14 +532,10 @@ def test_contacts_match_by_member_and_email_and_keep_one_primary():
         ("Bruno", False),
     ]
 
-    second = run(
+    second = import_rows(
         ContactResource,
-        csv_bytes(
-            [
-                ["member_kind", "member", "name", "email", "is_primary"],
-                ["school", "RMIC00001", "Bruno", "bruno@example.org", "yes"],
-            ]
-        ),
+        ["member_kind", "member", "name", "email", "is_primary"],
+        ["school", "RMIC00001", "Bruno", "bruno@example.org", "yes"],
     )
     assert second.problems() == [
         "Row 2, column is_primary: “yes”: Anna Rossi is already the member's primary contact."
@@ -792,14 +748,10 @@ def test_imported_school_is_geocoded_after_commit_and_reaches_the_map(
     starts, ends = datetime.date.today(), datetime.date.today() + datetime.timedelta(days=300)
     with django_capture_on_commit_callbacks(execute=True):
         run(SchoolResource, csv_bytes([SCHOOL_HEADER, *school_rows(1)]))
-        result = run(
+        result = import_rows(
             AgreementResource,
-            csv_bytes(
-                [
-                    ["member_kind", "member", "type", "signed_on", "starts_on", "ends_on"],
-                    ["school", "RMIC00000", "membership", starts, starts, ends],
-                ]
-            ),
+            ["member_kind", "member", "type", "signed_on", "starts_on", "ends_on"],
+            ["school", "RMIC00000", "membership", starts, starts, ends],
         )
 
     assert result.problems() == []

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.core.cache import cache
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
@@ -30,7 +29,10 @@ from tests.factories import (
     JoinRequestFactory,
     MunicipalityFactory,
     castro_reference,
+    join_api_data,
+    join_form_data,
     pdf_bytes,
+    pdf_upload,
 )
 
 pytestmark = pytest.mark.django_db
@@ -69,42 +71,6 @@ def castro_le(chapter):
     return castro_reference("LE")
 
 
-def pdf_upload(content: bytes | None = None, name: str = "delibera.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, pdf_bytes() if content is None else content, "application/pdf")
-
-
-def form_data(**overrides) -> dict:
-    data = {
-        "language": "en",
-        "country": "IT",
-        "municipality_code": "016065",
-        "municipality_name": "Castro (BG)",
-        "submitter_name": "Maria Bianchi",
-        "submitter_role": "Councillor for social policies",
-        "submitter_email": "maria.bianchi@comune.castro.bg.it",
-        "submitter_phone": "+39 035 123456",
-        "mayor_name": "Giovanni Verdi",
-        "resolution_number": "42/2026",
-        "resolution_date": (timezone.localdate() - datetime.timedelta(days=10)).isoformat(),
-        "message": "We look forward to it.",
-        "privacy_consent": "on",
-        "website": "",
-        "started": form_started_token(time.time() - 60),
-        "resolution_file": pdf_upload(),
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def api_data(**overrides) -> dict:
-    data = form_data(**overrides)
-    for key in ("website", "started"):
-        data.pop(key, None)
-    if data.get("privacy_consent") == "on":
-        data["privacy_consent"] = "true"
-    return data
-
-
 def csrf_client() -> tuple[Client, str]:
     client = Client(enforce_csrf_checks=True)
     response = client.get(JOIN_URL)
@@ -136,7 +102,7 @@ def test_full_journey_through_the_form(
 ):
     client, token = csrf_client()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(JOIN_URL + "?lang=en", form_data(csrfmiddlewaretoken=token))
+        response = client.post(JOIN_URL + "?lang=en", join_form_data(csrfmiddlewaretoken=token))
     join_request = JoinRequest.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/join/thanks/{join_request.reference}/?lang=en"
@@ -196,7 +162,7 @@ def test_full_journey_through_the_form(
 
 def test_form_needs_csrf_token(castro_bg, private_root):
     client = Client(enforce_csrf_checks=True)
-    response = client.post(JOIN_URL, form_data())
+    response = client.post(JOIN_URL, join_form_data())
     assert response.status_code == 403
     assert not JoinRequest.objects.exists() and stored_files(private_root) == []
 
@@ -258,7 +224,7 @@ REFUSALS = {
 
 @pytest.mark.parametrize("overrides, field, message", REFUSALS.values(), ids=REFUSALS.keys())
 def test_form_refusals_store_nothing(client, castro_bg, private_root, overrides, field, message):
-    response = client.post(JOIN_URL, form_data(**overrides))
+    response = client.post(JOIN_URL, join_form_data(**overrides))
     assert response.status_code == 400
     errors = response.context["form"].errors
     assert any(message in error for error in errors[field or "__all__"]), errors
@@ -276,7 +242,7 @@ def test_form_refusals_store_nothing(client, castro_bg, private_root, overrides,
 def test_too_large_file_is_dropped_before_storage(client, settings, castro_bg, private_root):
     settings.JOIN_REQUEST_MAX_UPLOAD_MB = 1
     big = pdf_bytes() + b"%" + b"0" * (1024 * 1024 + 10)
-    response = client.post(JOIN_URL, form_data(resolution_file=pdf_upload(big)))
+    response = client.post(JOIN_URL, join_form_data(resolution_file=pdf_upload(big)))
     assert response.status_code == 400
     assert response.context["form"].errors["resolution_file"] == [
         "The file is larger than 1 MB. Send a smaller PDF."
@@ -287,7 +253,7 @@ def test_too_large_file_is_dropped_before_storage(client, settings, castro_bg, p
 def test_errors_in_the_submitters_language(client, castro_bg, private_root):
     response = client.post(
         JOIN_URL + "?lang=it",
-        form_data(language="it", privacy_consent=None, mayor_name="", resolution_file=None),
+        join_form_data(language="it", privacy_consent=None, mayor_name="", resolution_file=None),
     )
     assert response.status_code == 400
     page = html.unescape(response.text)
@@ -305,7 +271,9 @@ def test_errors_in_the_submitters_language(client, castro_bg, private_root):
 
 
 def test_homonyms_must_be_told_apart(client, castro_bg, castro_le, private_root):
-    response = client.post(JOIN_URL, form_data(municipality_code="", municipality_name="castro"))
+    response = client.post(
+        JOIN_URL, join_form_data(municipality_code="", municipality_name="castro")
+    )
     assert response.status_code == 400
     assert response.context["form"].errors["municipality_name"] == [
         "Several municipalities are called castro: choose yours from the list "
@@ -313,7 +281,7 @@ def test_homonyms_must_be_told_apart(client, castro_bg, castro_le, private_root)
     ]
     # The label as the list shows it picks one, even without the script.
     response = client.post(
-        JOIN_URL, form_data(municipality_code="", municipality_name="Castro (LE)")
+        JOIN_URL, join_form_data(municipality_code="", municipality_name="Castro (LE)")
     )
     assert response.status_code == 302
     assert JoinRequest.objects.get().municipality_reference == castro_le
@@ -322,7 +290,7 @@ def test_homonyms_must_be_told_apart(client, castro_bg, castro_le, private_root)
 def test_duplicate_of_an_active_member_is_refused(client, castro_bg, private_root):
     castro = MunicipalityFactory(name="Castro", official_code="016065")
     AgreementFactory(member=castro)
-    response = client.post(JOIN_URL, form_data())
+    response = client.post(JOIN_URL, join_form_data())
     assert response.status_code == 400
     assert response.context["form"].errors["municipality_name"] == [
         "Castro (BG) is already a member of the movement. To update its details or for any "
@@ -334,7 +302,7 @@ def test_duplicate_of_an_active_member_is_refused(client, castro_bg, private_roo
 def test_duplicate_of_a_pending_request_is_refused(client, castro_bg, castro_le, private_root):
     JoinRequestFactory(municipality_reference=castro_bg, status=JoinRequestStatus.IN_REVIEW)
     files_before = stored_files(private_root)
-    response = client.post(JOIN_URL, form_data())
+    response = client.post(JOIN_URL, join_form_data())
     assert response.status_code == 400
     assert response.context["form"].errors["municipality_name"] == [
         "A request for Castro (BG) has already been received and is being reviewed. For news "
@@ -342,20 +310,20 @@ def test_duplicate_of_a_pending_request_is_refused(client, castro_bg, castro_le,
     ]
     assert JoinRequest.objects.count() == 1 and stored_files(private_root) == files_before
     # Its namesake in another province is a different municipality.
-    response = client.post(JOIN_URL, form_data(municipality_code="075096"))
+    response = client.post(JOIN_URL, join_form_data(municipality_code="075096"))
     assert response.status_code == 302
 
 
 def test_rate_limit_on_the_form(client, settings, castro_bg, private_root):
     settings.JOIN_REQUEST_RATE = "2/hour"
     for _ in range(2):
-        assert client.post(JOIN_URL, form_data(privacy_consent=None)).status_code == 400
-    response = client.post(JOIN_URL + "?lang=it", form_data())
+        assert client.post(JOIN_URL, join_form_data(privacy_consent=None)).status_code == 400
+    response = client.post(JOIN_URL + "?lang=it", join_form_data())
     assert response.status_code == 429
     assert "Troppe richieste di adesione" in response.text
     assert not JoinRequest.objects.exists() and stored_files(private_root) == []
     # Another address is not affected.
-    other = client.post(JOIN_URL, form_data(), REMOTE_ADDR="192.0.2.7")
+    other = client.post(JOIN_URL, join_form_data(), REMOTE_ADDR="192.0.2.7")
     assert other.status_code == 302
 
 
@@ -367,7 +335,7 @@ def test_full_journey_through_the_api(
 ):
     client = Client()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(API_URL, api_data(language="it"))
+        response = client.post(API_URL, join_api_data(language="it"))
     assert response.status_code == 201, response.json()
     join_request = JoinRequest.objects.get()
     assert response.json() == {
@@ -436,7 +404,7 @@ def test_full_journey_through_the_api(
     ids=["not a pdf", "no consent", "bad fields"],
 )
 def test_api_refusals_store_nothing(castro_bg, private_root, overrides, errors):
-    response = Client().post(API_URL, api_data(**overrides))
+    response = Client().post(API_URL, join_api_data(**overrides))
     assert response.status_code == 400
     assert response.json() == errors
     assert not JoinRequest.objects.exists() and stored_files(private_root) == []
@@ -445,14 +413,14 @@ def test_api_refusals_store_nothing(castro_bg, private_root, overrides, errors):
 def test_api_too_large_and_duplicate(settings, castro_bg, private_root):
     settings.JOIN_REQUEST_MAX_UPLOAD_MB = 1
     big = pdf_bytes() + b"%" + b"0" * (1024 * 1024 + 10)
-    response = Client().post(API_URL, api_data(resolution_file=pdf_upload(big)))
+    response = Client().post(API_URL, join_api_data(resolution_file=pdf_upload(big)))
     assert response.status_code == 400
     assert response.json() == {
         "resolution_file": ["The file is larger than 1 MB. Send a smaller PDF."]
     }
     JoinRequestFactory(municipality_reference=castro_bg)
     before = stored_files(private_root)
-    response = Client().post(API_URL, api_data(language="it"))
+    response = Client().post(API_URL, join_api_data(language="it"))
     assert response.status_code == 400
     assert response.json() == {
         "municipality_name": [
@@ -467,8 +435,8 @@ def test_api_rate_limit(settings, castro_bg, private_root):
     settings.JOIN_REQUEST_RATE = "2/hour"
     client = Client()
     for _ in range(2):
-        assert client.post(API_URL, api_data(privacy_consent="false")).status_code == 400
-    response = client.post(API_URL, api_data())
+        assert client.post(API_URL, join_api_data(privacy_consent="false")).status_code == 400
+    response = client.post(API_URL, join_api_data())
     assert response.status_code == 429
     assert response.json()["detail"].startswith(
         "Too many join requests from your address (at most 2/hour). Try again in"

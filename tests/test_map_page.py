@@ -170,17 +170,22 @@ def test_the_map_pages_are_read_only(client: Client):
 # ---- languages ----------------------------------------------------------------
 
 
+def assert_page_in(response, lang: str, texts: list[str]) -> None:
+    """The page is marked and configured as in `lang` and shows each of `texts`."""
+    html = response.content.decode()
+    assert f'<html lang="{lang}">' in html
+    for text in texts:
+        assert text in html
+    assert config(response)["lang"] == lang
+
+
 def test_page_in_english_by_default(client: Client):
     on_map(SchoolFactory, country="CH", city="Lugano")
 
     response = client.get("/map/")
-    html = response.content.decode()
 
-    assert '<html lang="en">' in html
-    assert "Where kindness is" in html
-    assert "Kind of member" in html
+    assert_page_in(response, "en", ["Where kindness is", "Kind of member"])
     assert options(response, "country") == [("", "All countries"), ("CH", "Switzerland")]
-    assert config(response)["lang"] == "en"
     assert config(response)["text"]["members"] == {
         "one": "{count} member",
         "other": "{count} members",
@@ -196,16 +201,11 @@ def test_page_in_italian(client: Client, query: str, headers: dict):
     on_map(SchoolFactory, country="CH", city="Lugano")
 
     response = client.get(f"/map/{query}", **headers)
-    html = response.content.decode()
 
     assert response.headers["Content-Language"] == "it"
-    assert '<html lang="it">' in html
-    assert "Dove c’è gentilezza" in html  # noqa: RUF001 (Italian apostrophe)
-    assert "Tipo di membro" in html
-    assert "<span>Paese</span>" in html
-    assert ">Scuola</span>" in html
+    texts = ["Dove c’è gentilezza", "Tipo di membro", "<span>Paese</span>", ">Scuola</span>"]  # noqa: RUF001 (Italian apostrophe)
+    assert_page_in(response, "it", texts)
     assert options(response, "country") == [("", "Tutti i paesi"), ("CH", "Svizzera")]
-    assert config(response)["lang"] == "it"
     assert config(response)["text"]["members"] == {
         "one": "{count} membro",
         "other": "{count} membri",

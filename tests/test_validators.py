@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import datetime
 import json
-import time
 
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
@@ -18,7 +16,6 @@ from django.utils import timezone, translation
 
 from crm.models import Agreement, Contact
 from crm.validators import phone_e164, text_clean
-from municipalities.forms import form_started_token
 from municipalities.models import JoinRequest, Municipality
 from partners.models import School
 from tests.factories import (
@@ -26,7 +23,10 @@ from tests.factories import (
     MunicipalityReferenceFactory,
     SchoolFactory,
     SectorFactory,
-    pdf_bytes,
+    join_api_data,
+    join_form_data,
+    member_form,
+    pdf_upload,
 )
 
 pytestmark = pytest.mark.django_db
@@ -148,24 +148,8 @@ def test_a_contact_phone_is_never_read_in_a_guessed_country():
 
 
 def admin_member_form(**fields) -> dict:
-    data = {
-        "name": "Scuola Rodari",
-        "school_code": "RMIC00001",
-        "level": "primary",
-        "country": "IT",
-        "geocode_status": "pending",
-        **fields,
-    }
-    for prefix in ("contacts", "agreements", "recognitions"):
-        data.update(
-            {
-                f"{prefix}-TOTAL_FORMS": "0",
-                f"{prefix}-INITIAL_FORMS": "0",
-                f"{prefix}-MIN_NUM_FORMS": "0",
-                f"{prefix}-MAX_NUM_FORMS": "1000",
-            }
-        )
-    return data
+    school = {"name": "Scuola Rodari", "school_code": "RMIC00001", "level": "primary"}
+    return member_form(School, **{**school, **fields})
 
 
 def admin_errors(response) -> dict:
@@ -363,34 +347,16 @@ def castro(settings, tmp_path):
     cache.clear()
 
 
-def join_data(**overrides) -> dict:
-    data = {
-        "language": "en",
-        "country": "IT",
-        "municipality_code": "016065",
-        "municipality_name": "Castro (BG)",
+def dirty(**overrides) -> dict:
+    """Castro's join request with control characters and a local phone number to clean."""
+    return {
         "submitter_name": "Maria\x07 Bianchi",
         "submitter_role": "Councillor",
-        "submitter_email": "maria.bianchi@comune.castro.bg.it",
         "submitter_phone": "035 123456",
-        "mayor_name": "Giovanni Verdi",
-        "resolution_number": "42/2026",
-        "resolution_date": (timezone.localdate() - datetime.timedelta(days=10)).isoformat(),
         "message": "Riga 1\r\nRiga 2\x1b",
-        "privacy_consent": "on",
-        "website": "",
-        "started": form_started_token(time.time() - 60),
-        "resolution_file": SimpleUploadedFile("d.pdf", pdf_bytes(), "application/pdf"),
+        "resolution_file": pdf_upload(name="d.pdf"),
+        **overrides,
     }
-    data.update(overrides)
-    return data
-
-
-def join_api_data(**overrides) -> dict:
-    data = join_data(**overrides)
-    del data["website"], data["started"]
-    data["privacy_consent"] = "true"
-    return data
 
 
 def assert_stored_clean() -> None:
@@ -404,26 +370,26 @@ def assert_stored_clean() -> None:
 
 @pytest.mark.parametrize(("field", "value", "message"), JOIN_BAD_VALUES, ids=JOIN_IDS)
 def test_join_form(castro, field, value, message):
-    response = Client().post("/join/", join_data(**{field: value}))
+    response = Client().post("/join/", join_form_data(**dirty(**{field: value})))
     assert response.status_code == 400
     assert response.context["form"].errors == {field: [message]}
     assert not JoinRequest.objects.exists()
 
 
 def test_join_form_stores_clean_values(castro):
-    response = Client().post("/join/", join_data())
+    response = Client().post("/join/", join_form_data(**dirty()))
     assert response.status_code == 302
     assert_stored_clean()
 
 
 @pytest.mark.parametrize(("field", "value", "message"), JOIN_BAD_VALUES, ids=JOIN_IDS)
 def test_join_api(castro, field, value, message):
-    response = Client().post("/api/v1/join-requests/", join_api_data(**{field: value}))
+    response = Client().post("/api/v1/join-requests/", join_api_data(**dirty(**{field: value})))
     assert (response.status_code, response.json()) == (400, {field: [message]})
     assert not JoinRequest.objects.exists()
 
 
 def test_join_api_stores_clean_values(castro):
-    response = Client().post("/api/v1/join-requests/", join_api_data())
+    response = Client().post("/api/v1/join-requests/", join_api_data(**dirty()))
     assert response.status_code == 201, response.json()
     assert_stored_clean()
