@@ -583,3 +583,38 @@ def test_agreement_document_must_be_a_pdf(superuser_client, settings, tmp_path):
     agreement = Agreement.objects.get()
     assert agreement.document.name == f"agreements/{today():%Y}/{agreement.reference}.pdf"
     assert (tmp_path / agreement.document.name).read_bytes().startswith(b"%PDF-")
+
+
+# --- Technical records: superusers only -------------------------------------------------
+TECHNICAL_PAGES = ["/admin/authtoken/tokenproxy/", "/admin/django_tasks_database/dbtaskresult/"]
+
+
+@pytest.fixture
+def staff_who_may_view_everything(django_user_model):
+    """A staff member whose groups grant every view permission the database knows."""
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.create(name="Sees everything")
+    group.permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    user = django_user_model.objects.create_user("dora", "dora@example.org", "pw", is_staff=True)
+    user.groups.add(group)
+    return user
+
+
+@pytest.mark.parametrize("url", TECHNICAL_PAGES)
+def test_technical_records_are_for_superusers_only(
+    client, superuser, staff_who_may_view_everything, url
+):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=superuser)
+    client.force_login(staff_who_may_view_everything)
+    assert client.get(url).status_code == 403
+    index = client.get("/admin/").content.decode()
+    assert url not in index
+    assert (
+        token.key
+        not in client.get(f"/admin/authtoken/tokenproxy/{superuser.pk}/change/").content.decode()
+    )
+    client.force_login(superuser)
+    assert client.get(url).status_code == 200

@@ -179,3 +179,29 @@ def test_check_deploy_passes_with_production_settings():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _redis_reachable() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason="needs Redis on 127.0.0.1:6379 (CI has it)")
+def test_the_documented_redis_cache_works():
+    """CACHE_URL=redis://… is what the README tells production to use: its client is installed."""
+    env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    env.update(CACHE_URL="redis://127.0.0.1:6379/15", DJANGO_SETTINGS_MODULE="kindnet.settings")
+    script = (
+        "import django; django.setup()\n"
+        "from django.core.cache import cache\n"
+        "cache.set('kindnet-test', 42, 5); print(cache.get('kindnet-test'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "42"), result.stderr

@@ -1,0 +1,50 @@
+"""Technical records in the admin (API tokens, background task results): superusers only.
+
+A token is a password: a staff member who could read the superuser's token would act
+as the superuser through the API. Task results hold internal arguments and errors.
+The libraries register their admins first (they come before `kindnet` in
+INSTALLED_APPS); here each one is registered again behind a superuser check.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
+from django_tasks_db.models import DBTaskResult
+from rest_framework.authtoken.models import TokenProxy
+
+TECHNICAL_MODELS: tuple[type[models.Model], ...] = (TokenProxy, DBTaskResult)
+
+
+def _superuser(request: HttpRequest) -> bool:
+    return request.user.is_active and request.user.is_superuser
+
+
+class SuperusersOnlyAdmin:
+    """Whatever the groups and permissions say, only superusers see or touch these rows."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _superuser(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return _superuser(request)
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return _superuser(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return _superuser(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return _superuser(request) and super().has_delete_permission(request, obj)
+
+
+for _model in TECHNICAL_MODELS:
+    _registered = admin.site._registry.get(_model)
+    if _registered is not None:
+        admin.site.unregister(_model)
+        _base = type(_registered)
+        admin.site.register(
+            _model, type(f"SuperusersOnly{_base.__name__}", (SuperusersOnlyAdmin, _base), {})
+        )
