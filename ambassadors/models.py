@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Member, MemberKind
+from crm.models import ConsentAction, ConsentEvent, ConsentPurpose, Member, MemberKind
 from crm.models.fields import optional_link
 from crm.validators import PLANNED_DATE_VALIDATORS
 
@@ -75,6 +76,23 @@ class Ambassador(Member):
             raise ValidationError({"email": _("An ambassador needs an e-mail address.")})
         if self.sponsor_id and self.sponsor_id == self.pk:
             raise ValidationError({"sponsor": _("An ambassador cannot sponsor themselves.")})
+
+    def save(self, *args, **kwargs) -> None:
+        previous = (
+            Ambassador.objects.filter(pk=self.pk).values_list("map_consent", flat=True).first()
+            if self.pk
+            else None
+        )
+        super().save(*args, **kwargs)
+        if bool(previous) != self.map_consent and (previous is not None or self.map_consent):
+            # Each change of the map consent is a row of its own: a withdrawal keeps its time.
+            ConsentEvent.objects.create(
+                email=self.email,
+                member=self,
+                purpose=ConsentPurpose.MAP,
+                action=ConsentAction.GIVEN if self.map_consent else ConsentAction.WITHDRAWN,
+                wording_version=settings.CONSENT_WORDING_VERSION,
+            )
 
     def normalize(self) -> None:
         self.first_name, self.last_name = self.first_name.strip(), self.last_name.strip()

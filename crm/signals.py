@@ -17,10 +17,13 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from django.apps import apps
+from django.db import transaction
+from django.db.models import FileField
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import Signal
 
 from crm.models import Agreement, Member, Recognition, Sector
+from crm.storage import private_storage
 
 network_changed = Signal()
 members_moved = Signal()
@@ -52,6 +55,20 @@ def _member_saved(sender, instance: Member, raw: bool = False, **kwargs) -> None
         members_moved_send(sender=sender, member_ids=[instance.pk])
 
 
+def _private_files_delete(sender, instance=None, **kwargs) -> None:
+    """A deleted row takes its private files with it (an agreement's PDF, a resolution), by
+    whatever path it was deleted (admin, API, cascade, retention, erasure), once the
+    deletion has committed: a rolled back deletion keeps its file."""
+    names = [
+        getattr(instance, field.name).name
+        for field in sender._meta.concrete_fields
+        if isinstance(field, FileField) and field.storage is private_storage
+    ]
+    names = [name for name in names if name]
+    if names:
+        transaction.on_commit(lambda: [private_storage.delete(name) for name in names])
+
+
 def connect() -> None:
     """Translate the model signals of every model whose change others care about."""
     members = [model for model in apps.get_models() if issubclass(model, Member)]
@@ -64,3 +81,14 @@ def connect() -> None:
     m2m_changed.connect(
         _model_changed, sender=Member.sectors.through, dispatch_uid="changed-member-sectors"
     )
+    for model in apps.get_models():
+        # A history row names the file of its record; only the record's deletion removes it.
+        if hasattr(model, "instance_type"):
+            continue
+        if any(
+            isinstance(field, FileField) and field.storage is private_storage
+            for field in model._meta.concrete_fields
+        ):
+            post_delete.connect(
+                _private_files_delete, sender=model, dispatch_uid=f"files-{model._meta.label}"
+            )

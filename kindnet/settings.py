@@ -365,6 +365,16 @@ JOIN_REQUEST_RATE = env_rate("JOIN_REQUEST_RATE", default="5/hour")
 JOIN_REQUEST_MIN_FILL_SECONDS = env_int("JOIN_REQUEST_MIN_FILL_SECONDS", default=3)
 JOIN_SEARCH_RATE = env_rate("JOIN_SEARCH_RATE", default="60/minute")
 
+# --- People's data (crm.people, manage.py person / apply_retention) -------------------
+# Rejected and withdrawn join requests, with their resolution PDFs, are deleted this many
+# days after their decision (the privacy notice promises at most 24 months).
+JOIN_REQUEST_RETENTION_DAYS = env_int(
+    "JOIN_REQUEST_RETENTION_DAYS", default=730, minimum=1, maximum=730
+)
+# The version of the consent wording people agree to (map consent, privacy notice);
+# stored with every consent event. Change it when the text changes.
+CONSENT_WORDING_VERSION = env_str("CONSENT_WORDING_VERSION", default="2026-01")
+
 # --- The public map (publicmap): /map/, /map/embed/ and the feed /api/v1/map/ ---------
 # Browsers and proxies may keep the feed MAP_MAX_AGE seconds; the server keeps each
 # answer MAP_CACHE_TIMEOUT seconds or until the network changes.

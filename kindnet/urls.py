@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/", include("api.urls")),
     # Join requests of municipalities: public form, search, staff download (issue 5).
     path("", include("municipalities.urls")),
+    # Signed agreements: the staff download (crm/views.py).
+    path("", include("crm.urls")),
     # The public member map and its embeddable widget.
     path("", include("publicmap.urls")),
 ]

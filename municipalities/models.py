@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 from crm.models import FixedPoint, GeocodePrecision, Member, MemberKind
 from crm.models.fields import optional_link
@@ -263,6 +264,11 @@ class JoinRequest(models.Model):
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    #: A request has no member yet: the chapter of its country reviews it (crm/scope.py).
+    CHAPTER_COUNTRY_LOOKUP = "country"
 
     class Meta:
         verbose_name = _("join request")

@@ -23,7 +23,16 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from crm.models import Agreement, AgreementType, Chapter, Contact, GeocodeStatus
+from crm.models import (
+    Agreement,
+    AgreementType,
+    Chapter,
+    ConsentAction,
+    ConsentEvent,
+    ConsentPurpose,
+    Contact,
+    GeocodeStatus,
+)
 from crm.names import place_name_normalize
 from crm.signals import members_moved_send
 from crm.validators import date_in_range, phone_e164
@@ -293,6 +302,13 @@ def _store(
         with transaction.atomic():
             join_request.resolution_file.save("resolution.pdf", upload, save=False)
             join_request.save()
+            ConsentEvent.objects.create(
+                email=join_request.submitter_email,
+                purpose=ConsentPurpose.PRIVACY_NOTICE,
+                action=ConsentAction.GIVEN,
+                wording_version=settings.CONSENT_WORDING_VERSION,
+                source=join_request.reference,
+            )
     except BaseException as exc:
         if join_request.resolution_file.name:
             join_request.resolution_file.storage.delete(join_request.resolution_file.name)

@@ -1,39 +1,7 @@
-"""Where council resolutions are kept: a private folder with no URL.
-
-The location is read from `settings.PRIVATE_ROOT` on every use (not once at import),
-so tests and deployments can move it; files are only ever read back by the
-authenticated staff download view.
-"""
+"""Council resolutions live in the core's private storage (crm/storage.py)."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from crm.storage import PrivateStorage, private_storage
 
-
-class PrivateStorage(FileSystemStorage):
-    """A FileSystemStorage under PRIVATE_ROOT that refuses to hand out URLs."""
-
-    @property
-    def base_location(self) -> str:
-        return str(settings.PRIVATE_ROOT)
-
-    @property
-    def location(self) -> str:
-        from pathlib import Path
-
-        return str(Path(self.base_location).resolve())
-
-    @property
-    def base_url(self) -> None:
-        return None
-
-    def url(self, name: str | None) -> str:
-        raise ValueError("Private files have no URL: use the staff download view.")
-
-    def deconstruct(self):
-        # Keep migrations free of the deployment's path.
-        return ("municipalities.storage.PrivateStorage", (), {})
-
-
-private_storage = PrivateStorage()
+__all__ = ["PrivateStorage", "private_storage"]

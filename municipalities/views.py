@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
+from crm.views import private_document_response
 from municipalities.forms import JoinRequestForm, form_started_token
 from municipalities.models import JoinRequest, JoinRequestChannel
 from municipalities.selectors import municipality_references_search
@@ -184,21 +185,10 @@ def municipality_search(request: HttpRequest) -> JsonResponse:
 @require_GET
 def resolution_download(request: HttpRequest, reference: str) -> FileResponse:
     """The council resolution of a join request, for staff who may view join requests."""
-    if not request.user.has_perm("municipalities.view_joinrequest"):
-        raise PermissionDenied
-    join_request = get_object_or_404(JoinRequest, reference=reference)
-    if not join_request.resolution_file:
-        raise Http404
-    try:
-        handle = join_request.resolution_file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"resolution-{join_request.reference}.pdf",
-        content_type="application/pdf",
+    return private_document_response(
+        request,
+        queryset=JoinRequest.objects.all(),
+        lookup={"reference": reference},
+        field="resolution_file",
+        filename="resolution-{row.reference}.pdf",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response

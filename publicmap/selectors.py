@@ -32,10 +32,14 @@ CLUSTER_CELLS_PER_TILE = 4
 #: Web Mercator stops here; beyond it every latitude falls in the first or last row.
 MERCATOR_MAX_LATITUDE = 85.0511287798
 
-#: Cluster centres keep 6 decimals (about 10 cm); an ambassador's point keeps 2
-#: (about 1 km), so a person is never placed finer than their city.
+#: Cluster centres and the `bbox` a query filters on keep 6 decimals (about 10 cm); an
+#: ambassador's point keeps 2 (about 1 km), so a person is never placed finer than
+#: their city. See `_public_position`: the privacy rule lives there, once.
 COORDINATE_DECIMALS = 6
 AMBASSADOR_COORDINATE_DECIMALS = 2
+#: How far a stored point may lie from its published one: the database is asked for a
+#: box widened by this much, and the rows are then kept by their published position.
+PUBLIC_POSITION_MAX_SHIFT = 0.5 * 10**-AMBASSADOR_COORDINATE_DECIMALS + 1e-9
 
 #: Up to this many members, sectors and titles are asked for by id; beyond, by the
 #: feed's filters (a long IN list would hit SQLite's limit on parameters).
@@ -55,12 +59,45 @@ class MapFilters:
     sector: str = ""
     bbox: BBox | None = None
 
+    def __post_init__(self) -> None:
+        # The cache key and the query must use the same numbers: a box is rounded once,
+        # here, so two boxes that share a key also share their answer.
+        if self.bbox is not None:
+            rounded = tuple(round(float(v), COORDINATE_DECIMALS) for v in self.bbox)
+            object.__setattr__(self, "bbox", rounded)
+
     def cache_key(self) -> str:
         bbox = ",".join(f"{v:.6f}" for v in self.bbox) if self.bbox else ""
         return (
             f"k={','.join(sorted(self.kinds))};c={self.country};ch={self.chapter or ''};"
             f"s={self.sector};b={bbox}"
         )
+
+    def widened(self) -> MapFilters:
+        """These filters with the box grown by the largest shift of a published point:
+        what the database is asked for before rows are kept by their published position."""
+        if self.bbox is None:
+            return self
+        min_lon, min_lat, max_lon, max_lat = self.bbox
+        shift = PUBLIC_POSITION_MAX_SHIFT
+        wide = MapFilters(
+            kinds=self.kinds, country=self.country, chapter=self.chapter, sector=self.sector
+        )
+        object.__setattr__(
+            wide, "bbox", (min_lon - shift, min_lat - shift, max_lon + shift, max_lat + shift)
+        )
+        return wide
+
+    def contains(self, lon: float, lat: float) -> bool:
+        """Whether a (published) point is in the box; the same test as `q()` in SQL."""
+        if self.bbox is None:
+            return True
+        min_lon, min_lat, max_lon, max_lat = self.bbox
+        if not min_lat <= lat <= max_lat:
+            return False
+        if min_lon <= max_lon:
+            return min_lon <= lon <= max_lon
+        return lon >= min_lon or lon <= max_lon
 
     def q(self, prefix: str = "") -> Q:
         """These filters as a condition on members, or on rows `prefix` leads to a member."""
@@ -89,7 +126,11 @@ class MapFilters:
 
 
 def members_for_map(filters: MapFilters | None = None) -> MemberQuerySet:
-    """The members the public map shows, filtered: active today, located, shown, consenting."""
+    """The members the public map shows, filtered: active today, located, shown, consenting.
+
+    The box is matched on stored coordinates, so this is a superset for the public:
+    `map_feed_build` asks for the widened box and keeps rows by their published position.
+    """
     filters = filters or MapFilters()
     return Member.objects.on_map().filter(filters.q()).order_by("pk")
 
@@ -118,10 +159,10 @@ def map_feed_build(
     """
     filters = filters or MapFilters()
     with _no_garbage_collection(), translation.override(language):
-        rows = list(members_for_map(filters).values_list(*MAP_COLUMNS, *MAP_DETAIL_COLUMNS))
-        rows = [_public_position(row) for row in rows]
+        stored = members_for_map(filters.widened())
+        rows = _public_rows(stored.values_list(*MAP_COLUMNS, *MAP_DETAIL_COLUMNS), filters)
         singles, clusters = _cluster(rows, zoom)
-        sectors, titles = _member_details(filters, [row[0] for row in singles], language)
+        sectors, titles = _member_details(filters.widened(), [row[0] for row in singles], language)
         features = _member_features(singles, sectors, titles)
         features.extend(_cluster_feature(positions) for positions in clusters)
     return {
@@ -145,8 +186,21 @@ def _no_garbage_collection() -> Iterator[None]:
             gc.enable()
 
 
+def _public_rows(rows, filters: MapFilters) -> list[tuple]:
+    """The public's rows: every point at its published position, and kept only when that
+    position is in the box. Filtering, clustering and caching then see the same numbers as
+    the public, so no box however small tells more than the published point."""
+    if filters.bbox is None:
+        return [_public_position(row) for row in rows]
+    public = (_public_position(row) for row in rows)
+    return [row for row in public if filters.contains(row[5], row[6])]
+
+
 def _public_position(row: tuple) -> tuple:
-    """An ambassador's row with coordinates rounded to about 1 km; any other row as is."""
+    """An ambassador's row with coordinates rounded to about 1 km; any other row as is.
+
+    The one privacy rule of the public coordinates: the feed never filters, clusters or
+    caches on anything but what this returns."""
     if row[1] != MemberKind.AMBASSADOR:
         return row
     lon = round(row[5], AMBASSADOR_COORDINATE_DECIMALS)

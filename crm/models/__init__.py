@@ -1,5 +1,13 @@
 """The shared core of the network: every kind of member, their agreements and contacts."""
 
+from .access import (
+    ChapterScope,
+    ConsentAction,
+    ConsentEvent,
+    ConsentPurpose,
+    PersonalDataAccess,
+    Role,
+)
 from .agreement import (
     AGREEMENT_TERMS_FIELDS,
     Agreement,
@@ -33,6 +41,10 @@ __all__ = [
     "AgreementStatus",
     "AgreementType",
     "Chapter",
+    "ChapterScope",
+    "ConsentAction",
+    "ConsentEvent",
+    "ConsentPurpose",
     "Contact",
     "FixedPoint",
     "GeocodePrecision",
@@ -41,6 +53,8 @@ __all__ = [
     "MemberKind",
     "MemberQuerySet",
     "MembershipStatus",
+    "PersonalDataAccess",
     "Recognition",
+    "Role",
     "Sector",
 ]

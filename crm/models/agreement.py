@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm.storage import private_storage
 from crm.validators import (
     PLANNED_DATE_VALIDATORS,
     DateNotAfterValidator,
@@ -120,7 +122,8 @@ class AgreementQuerySet(models.QuerySet):
 
 
 def agreement_document_path(agreement: Agreement, filename: str) -> str:
-    return f"agreements/{timezone.now():%Y}/{agreement.reference or 'new'}.pdf"
+    """A generated name in the private storage: a reference is easy to guess, a UUID is not."""
+    return f"agreements/{timezone.now():%Y}/{uuid.uuid4().hex}.pdf"
 
 
 class Agreement(models.Model):
@@ -172,6 +175,8 @@ class Agreement(models.Model):
     document = models.FileField(
         _("signed document (PDF)"),
         upload_to=agreement_document_path,
+        storage=private_storage,
+        max_length=200,
         blank=True,
         validators=[FileExtensionValidator(["pdf"])],
     )
@@ -191,6 +196,8 @@ class Agreement(models.Model):
 
     history = HistoricalRecords()
     objects = AgreementQuerySet.as_manager()
+
+    CHAPTER_LOOKUP = "member__chapter"
 
     class Meta:
         verbose_name = _("agreement")

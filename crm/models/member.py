@@ -202,6 +202,8 @@ class Member(models.Model):
     history = HistoricalRecords(inherit=True)
     objects = MemberQuerySet.as_manager()
 
+    #: How a row reaches its chapter (crm/scope.py).
+    CHAPTER_LOOKUP = "chapter"
     #: Set by save(): True when the save left the member waiting for coordinates.
     geocoding_due: bool = False
     #: Set by each subclass; the value stored in `kind`.
@@ -401,6 +403,10 @@ class Contact(models.Model):
         _("primary contact"), default=False, help_text=_("At most one per member.")
     )
 
+    history = HistoricalRecords()
+
+    CHAPTER_LOOKUP = "member__chapter"
+
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
@@ -448,6 +454,8 @@ class Recognition(models.Model):
     title = models.CharField(_("title"), max_length=120)
     awarded_on = models.DateField(_("awarded on"), validators=PAST_DATE_VALIDATORS)
     note = models.CharField(_("note"), max_length=300, blank=True)
+
+    CHAPTER_LOOKUP = "member__chapter"
 
     class Meta:
         verbose_name = _("recognition")

@@ -1,0 +1,110 @@
+"""Chapter scope: the one rule that says which records a staff user may see at all.
+
+Every admin list, change page, filter choice, autocomplete, action, import, export, the
+staff API and the join-request review filter through `scope_queryset`. A model takes part
+by naming how its rows reach a chapter:
+
+- `CHAPTER_LOOKUP = "member__chapter"`: a path to a `crm.Chapter` (a row without a chapter
+  is seen only by users of all chapters);
+- `CHAPTER_COUNTRY_LOOKUP = "country"`: a country, the chapter being the one of that country
+  (join requests, which have no member yet).
+
+A model with neither (sectors, the official list) is the same for every chapter.
+Records outside the scope do not exist for the user: a 404, never a 403.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import models
+from django.db.models import Q
+
+from crm.models import Chapter, ChapterScope
+
+#: The role groups (created by crm/migrations/0009_roles.py); other code looks them up by name.
+NETWORK_ADMIN = "Network admin"
+CHAPTER_MANAGER = "Chapter manager"
+CHAPTER_VIEWER = "Chapter viewer"
+DATA_PROTECTION_OFFICER = "Data protection officer"
+
+ALL = None  # what `user_chapter_ids` answers for a user of every chapter
+
+
+def user_chapter_ids(user) -> frozenset[int] | None:
+    """The ids of the chapters `user` works for; `ALL` (None) for every chapter.
+
+    Superusers and network admins work for every chapter; anyone else for the chapters of
+    their ChapterScope (none without one). Cached on the user object for the request.
+    """
+    cached = getattr(user, "_chapter_ids", False)
+    if cached is not False:
+        return cached
+    ids: frozenset[int] | None
+    if user is None or isinstance(user, AnonymousUser) or not user.is_active:
+        ids = frozenset()
+    elif user.is_superuser:
+        ids = ALL
+    else:
+        scope = ChapterScope.objects.filter(user=user).first()
+        if (scope is not None and scope.all_chapters) or user.groups.filter(
+            name=NETWORK_ADMIN
+        ).exists():
+            ids = ALL
+        elif scope is None:
+            ids = frozenset()
+        else:
+            ids = frozenset(scope.chapters.values_list("pk", flat=True))
+    user._chapter_ids = ids
+    return ids
+
+
+def is_scoped(model: type[models.Model]) -> bool:
+    return model is Chapter or any(
+        hasattr(model, name) for name in ("CHAPTER_LOOKUP", "CHAPTER_COUNTRY_LOOKUP")
+    )
+
+
+def scope_q(model: type[models.Model], chapter_ids: frozenset[int]) -> Q:
+    """The condition on `model`'s rows for these chapters."""
+    if model is Chapter or issubclass(model, Chapter):
+        return Q(pk__in=chapter_ids)
+    lookup = getattr(model, "CHAPTER_LOOKUP", None)
+    if lookup is not None:
+        return Q(**{f"{lookup}__in": chapter_ids})
+    country = model.CHAPTER_COUNTRY_LOOKUP
+    countries = Chapter.objects.filter(pk__in=chapter_ids).values("country")
+    return Q(**{f"{country}__in": countries})
+
+
+def scope_queryset(queryset: models.QuerySet, user) -> models.QuerySet:
+    """`queryset` limited to the chapters of `user`; unchanged for models without a chapter."""
+    if not is_scoped(queryset.model):
+        return queryset
+    ids = user_chapter_ids(user)
+    if ids is ALL:
+        return queryset
+    if not ids:
+        return queryset.none()
+    return queryset.filter(scope_q(queryset.model, ids))
+
+
+def scope_allows(user, obj: models.Model) -> bool:
+    """Whether `obj` (saved or not) lies in `user`'s chapters: what a write must satisfy."""
+    model = type(obj)
+    if not is_scoped(model):
+        return True
+    ids = user_chapter_ids(user)
+    if ids is ALL:
+        return True
+    if model is Chapter:
+        return obj.pk in ids
+    lookup = getattr(model, "CHAPTER_LOOKUP", None)
+    if lookup is not None:
+        value = obj
+        for part in lookup.split("__"):
+            value = getattr(value, part, None)
+            if value is None:
+                return False
+        return value.pk in ids
+    country = str(getattr(obj, model.CHAPTER_COUNTRY_LOOKUP))
+    return Chapter.objects.filter(pk__in=ids, country=country).exists()
