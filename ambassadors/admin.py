@@ -11,6 +11,7 @@ from crm.admin import MemberKindAdmin
 @admin.register(Ambassador)
 class AmbassadorAdmin(MemberKindAdmin):
     resource_classes = [AmbassadorResource]
+    personal_data = True
     list_display = [
         "name",
         "status",

@@ -23,6 +23,7 @@ from crm.admin_filters import (
     MembershipStatusFilter,
     RegionFilter,
 )
+from crm.admin_scope import ChapterScopedAdmin
 from crm.models import Agreement, Chapter, Contact, Member, Recognition, Sector
 from crm.services import agreement_renew
 from exchange.admin import NetworkImportExportMixin
@@ -35,7 +36,7 @@ from geocoding.admin import (
 
 
 @admin.register(Chapter)
-class ChapterAdmin(admin.ModelAdmin):
+class ChapterAdmin(ChapterScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "country", "email", "member_count"]
     search_fields = ["name"]
 
@@ -121,7 +122,9 @@ PUBLIC_FIELDSET = (_("Profile"), {"fields": ["description", "notes"]})
 URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 
 
-class MemberKindAdmin(MemberGeocodingAdminMixin, NetworkImportExportMixin, SimpleHistoryAdmin):
+class MemberKindAdmin(
+    ChapterScopedAdmin, MemberGeocodingAdminMixin, NetworkImportExportMixin, SimpleHistoryAdmin
+):
     """Shared by every kind's admin: columns, filters, inlines and constant-query lists.
 
     Each kind names its import/export resource in `resource_classes`.
@@ -176,7 +179,7 @@ class MemberKindAdmin(MemberGeocodingAdminMixin, NetworkImportExportMixin, Simpl
 
 
 @admin.register(Member)
-class MemberAdmin(MemberListGeocodingAdminMixin, admin.ModelAdmin):
+class MemberAdmin(ChapterScopedAdmin, MemberListGeocodingAdminMixin, admin.ModelAdmin):
     """Every member of every kind in one list; each row opens its own kind's page."""
 
     list_display = [
@@ -225,7 +228,8 @@ class MemberAdmin(MemberListGeocodingAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(NetworkImportExportMixin, admin.ModelAdmin):
+class ContactAdmin(ChapterScopedAdmin, NetworkImportExportMixin, SimpleHistoryAdmin):
+    personal_data = True
     resource_classes = [ContactResource]
     list_display = ["name", "role", "member_link", "email", "phone", "is_primary"]
     list_filter = ["is_primary", "member__kind", "member__chapter"]
@@ -239,7 +243,7 @@ class ContactAdmin(NetworkImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Recognition)
-class RecognitionAdmin(admin.ModelAdmin):
+class RecognitionAdmin(ChapterScopedAdmin, admin.ModelAdmin):
     list_display = ["title", "member_link", "awarded_on"]
     list_filter = ["title", "member__kind"]
     list_select_related = ["member"]
@@ -252,10 +256,34 @@ class RecognitionAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', obj.member.get_admin_url(), obj.member)
 
 
+class PrivateDocumentLink:
+    """What the file widget shows for a stored private document: the staff download."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.url, self.name = url, name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgreementDocumentInput(forms.ClearableFileInput):
+    """Links the stored PDF to the permission-checked download, never to a file URL."""
+
+    def get_context(self, name, value, attrs):
+        instance = getattr(value, "instance", None)
+        if value and instance is not None and instance.pk:
+            url = reverse("crm:agreement_document", args=[instance.pk])
+            value = PrivateDocumentLink(url, str(_("signed document (PDF)")))
+        return super().get_context(name, value, attrs)
+
+
 class AgreementAdminForm(forms.ModelForm):
     """Refuses a "PDF" that is not one before anything is written to the media folder."""
 
     MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+    class Meta:
+        widgets = {"document": AgreementDocumentInput}
 
     def clean_document(self):
         document = self.cleaned_data.get("document")
@@ -271,7 +299,7 @@ class AgreementAdminForm(forms.ModelForm):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(NetworkImportExportMixin, SimpleHistoryAdmin):
+class AgreementAdmin(ChapterScopedAdmin, NetworkImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [AgreementResource]
     form = AgreementAdminForm
     list_display = [

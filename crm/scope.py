@@ -54,7 +54,8 @@ def user_chapter_ids(user) -> frozenset[int] | None:
             ids = frozenset()
         else:
             ids = frozenset(scope.chapters.values_list("pk", flat=True))
-    user._chapter_ids = ids
+    if user is not None:
+        user._chapter_ids = ids
     return ids
 
 

@@ -8,10 +8,12 @@ INSTALLED_APPS); here each one is registered again behind a superuser check.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from django_tasks_db.models import DBTaskResult
+from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 TECHNICAL_MODELS: tuple[type[models.Model], ...] = (TokenProxy, DBTaskResult)
@@ -40,11 +42,39 @@ class SuperusersOnlyAdmin:
         return _superuser(request) and super().has_delete_permission(request, obj)
 
 
+class TokenShownOnceAdmin(SuperusersOnlyAdmin, TokenAdmin):
+    """A token is shown once, in the message that follows its creation, and never again:
+    not in the list, not on its page (where only its owner and date are). A lost token is
+    deleted and replaced. See docs/decisions.md (Roles and people's data)."""
+
+    list_display = ("user", "created")
+    readonly_fields = ("created",)
+
+    def get_fields(self, request, obj=None):
+        return ("user",) if obj is None else ("user", "created")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("user", "created")
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            self.message_user(
+                request,
+                _("The token of %(user)s is %(key)s. Copy it now: it will not be shown again.")
+                % {"user": obj.user, "key": obj.key},
+                messages.WARNING,
+            )
+
+
 for _model in TECHNICAL_MODELS:
     _registered = admin.site._registry.get(_model)
     if _registered is not None:
         admin.site.unregister(_model)
         _base = type(_registered)
-        admin.site.register(
-            _model, type(f"SuperusersOnly{_base.__name__}", (SuperusersOnlyAdmin, _base), {})
-        )
+        if _model is TokenProxy:
+            admin.site.register(_model, TokenShownOnceAdmin)
+        else:
+            admin.site.register(
+                _model, type(f"SuperusersOnly{_base.__name__}", (SuperusersOnlyAdmin, _base), {})
+            )

@@ -320,6 +320,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`; the join requests' one is named after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "JoinRequestStatusEnum": "municipalities.models.JoinRequestStatus",
+    },
 }
 # The website's origins, e.g. https://www.kindness.example; only the public
 # endpoints (map feed and schema) answer cross-origin requests.

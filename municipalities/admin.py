@@ -15,8 +15,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
 from crm.admin import MemberKindAdmin
+from crm.admin_scope import ChapterScopedAdmin
 from crm.models import MembershipStatus
 from municipalities.models import (
     JoinRequest,
@@ -125,7 +127,8 @@ DATA_FIELDS = [
 
 
 @admin.register(JoinRequest)
-class JoinRequestAdmin(admin.ModelAdmin):
+class JoinRequestAdmin(ChapterScopedAdmin, SimpleHistoryAdmin):
+    personal_data = True
     list_display = [
         "reference",
         "municipality_column",
@@ -273,7 +276,7 @@ class JoinRequestAdmin(admin.ModelAdmin):
         ]
 
     def _decidable(self, request: HttpRequest, object_id: int) -> JoinRequest:
-        join_request = get_object_or_404(JoinRequest, pk=object_id)
+        join_request = get_object_or_404(self.get_queryset(request), pk=object_id)
         if not self.has_change_permission(request, join_request):
             raise PermissionDenied
         return join_request

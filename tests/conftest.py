@@ -3,6 +3,7 @@
 - anonymous: no login;
 - bob, the viewer: staff in the read-only group (view permissions only);
 - charlie, chapter staff: staff with view/add/change/delete on the network;
+  both work for all chapters (the chapter scope is tested in tests/test_roles.py);
 - alice, the superuser.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
+
+from crm.models import ChapterScope
 
 # Browser fixtures (headless Chromium through Playwright): browser, page, demo_network, …
 pytest_plugins = ["tests.browser"]
@@ -31,6 +34,7 @@ def _group(name: str, actions: tuple[str, ...]) -> Group:
 def viewer(django_user_model):
     user = django_user_model.objects.create_user("bob", "bob@example.org", "pw", is_staff=True)
     user.groups.add(_group("Viewers", ("view",)))
+    ChapterScope.objects.create(user=user, all_chapters=True)
     return user
 
 
@@ -40,6 +44,7 @@ def chapter_staff(django_user_model):
         "charlie", "charlie@example.org", "pw", is_staff=True
     )
     user.groups.add(_group("Chapter staff", ("view", "add", "change", "delete")))
+    ChapterScope.objects.create(user=user, all_chapters=True)
     return user
 
 

@@ -560,7 +560,8 @@ def test_chapter_and_sector_lists_count_members(superuser_client):
 def test_agreement_document_must_be_a_pdf(superuser_client, settings, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_ROOT = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
     school = SchoolFactory()
     fake = SimpleUploadedFile("signed.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")
     data = agreement_form(school, signed_on="2025-12-01", document=fake)
@@ -581,8 +582,20 @@ def test_agreement_document_must_be_a_pdf(superuser_client, settings, tmp_path):
     response = superuser_client.post("/admin/crm/agreement/add/", data)
     assert response.status_code == 302, form_errors(response)
     agreement = Agreement.objects.get()
-    assert agreement.document.name == f"agreements/{today():%Y}/{agreement.reference}.pdf"
+    # A generated name in the private folder: a reference could be guessed.
+    assert re.fullmatch(rf"agreements/{today():%Y}/[0-9a-f]{{32}}\.pdf", agreement.document.name)
     assert (tmp_path / agreement.document.name).read_bytes().startswith(b"%PDF-")
+    assert not (tmp_path / "media").exists()
+    page = superuser_client.get(f"/admin/crm/agreement/{agreement.pk}/change/")
+    url = f"/staff/agreements/{agreement.pk}/document.pdf"
+    assert url in page.content.decode()
+    download = superuser_client.get(url)
+    assert download.status_code == 200
+    assert download["Cache-Control"] == "private, no-store"
+    assert download["Content-Disposition"] == (
+        f'attachment; filename="agreement-{agreement.reference}.pdf"'
+    )
+    assert b"".join(download.streaming_content).startswith(b"%PDF-")
 
 
 # --- Technical records: superusers only -------------------------------------------------

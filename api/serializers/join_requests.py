@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
 from django_countries import countries
 from rest_framework import serializers
 
@@ -73,6 +74,37 @@ class JoinRequestSerializer(serializers.ModelSerializer):
         model = JoinRequest
         fields = ["reference", "status", "municipality", "official_code", "country", "member_id"]
         read_only_fields = fields
+
+
+class JoinRequestReviewSerializer(JoinRequestSerializer):
+    """What reviewers see in the queue: the request, its submitter and its resolution."""
+
+    resolution_url = serializers.SerializerMethodField()
+
+    class Meta(JoinRequestSerializer.Meta):
+        fields = [
+            *JoinRequestSerializer.Meta.fields,
+            "channel",
+            "language",
+            "submitter_name",
+            "submitter_role",
+            "submitter_email",
+            "submitter_phone",
+            "mayor_name",
+            "resolution_number",
+            "resolution_date",
+            "resolution_url",
+            "message",
+            "submitted_at",
+            "decided_at",
+            "rejection_reason",
+        ]
+        read_only_fields = fields
+
+    def get_resolution_url(self, join_request: JoinRequest) -> str | None:
+        if not join_request.resolution_file:
+            return None
+        return reverse("municipalities:join_request_resolution", args=[join_request.reference])
 
 
 class JoinRequestRejectSerializer(serializers.Serializer):

@@ -1,15 +1,46 @@
-"""What every staff viewset shares, so that each one is queryset, serializer and FilterSet."""
+"""What every staff viewset shares, so that each one is queryset, serializer and FilterSet.
+
+The chapter scope (crm/scope.py) applies here, once: a list shows the user's chapters, another
+chapter's id is a 404, and a write that would put a row outside them is a 400 that changes
+nothing.
+"""
 
 from __future__ import annotations
 
-from rest_framework import viewsets
+from django.db import transaction
+from django.utils.translation import gettext as _
+from rest_framework import serializers, viewsets
+
+from crm.scope import scope_allows, scope_queryset
 
 #: Ids in URLs: whole numbers that fit the database's integers; anything else is a 404
 #: (a huge number would otherwise overflow SQLite's integers).
 ID_PATTERN = r"[0-9]{1,18}"
 
 
-class NetworkViewSet(viewsets.ModelViewSet):
+class ChapterScopedMixin:
+    def get_queryset(self):
+        user = getattr(self.request, "user", None)  # None while the schema is generated
+        return scope_queryset(super().get_queryset(), user)
+
+    def perform_create(self, serializer) -> None:
+        self._save_in_scope(serializer)
+
+    def perform_update(self, serializer) -> None:
+        self._save_in_scope(serializer)
+
+    def _save_in_scope(self, serializer) -> None:
+        # Saved, then checked, in one transaction: the row's chapter may come from its
+        # country or its member, which only the save works out.
+        with transaction.atomic():
+            instance = serializer.save()
+            if not scope_allows(self.request.user, instance):
+                raise serializers.ValidationError(
+                    {"chapter": [_("This is outside the chapters you work for.")]}
+                )
+
+
+class NetworkViewSet(ChapterScopedMixin, viewsets.ModelViewSet):
     """Numeric ids; search and ordering come from the default filter backends, which read
     `search_fields`, `ordering_fields` and `ordering` of each subclass. Django
     `ValidationError`s raised by services become 400s in `api.exceptions`."""
@@ -17,7 +48,7 @@ class NetworkViewSet(viewsets.ModelViewSet):
     lookup_value_regex = ID_PATTERN
 
 
-class NetworkReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+class NetworkReadOnlyViewSet(ChapterScopedMixin, viewsets.ReadOnlyModelViewSet):
     """A read-only list and detail with the same conventions as NetworkViewSet."""
 
     lookup_value_regex = ID_PATTERN

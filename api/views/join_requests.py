@@ -1,8 +1,9 @@
-"""POST /api/v1/join-requests/ (anyone, multipart) and the staff approve/reject actions.
+"""POST /api/v1/join-requests/ (anyone, multipart); the staff review queue (list, detail,
+approve, reject), by token or session, within the reviewer's chapters.
 
-Self-contained: authentication, permissions, parsers and throttles are set here, not
-taken from the project's DRF defaults, because the public endpoint must stay open
-to anonymous town halls while the actions are for staff only.
+Self-contained: permissions, parsers and throttles are set here, not taken from the
+project's DRF defaults, because the public endpoint must stay open to anonymous town halls
+while the rest is for staff only.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import mixins, permissions, status, viewsets
-from rest_framework.authentication import SessionAuthentication
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import Throttled
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -23,8 +24,11 @@ from rest_framework.throttling import SimpleRateThrottle
 from api.serializers.join_requests import (
     JoinRequestCreateSerializer,
     JoinRequestRejectSerializer,
+    JoinRequestReviewSerializer,
     JoinRequestSerializer,
 )
+from api.views.base import ChapterScopedMixin
+from municipalities.filters import JoinRequestFilterSet
 from municipalities.models import JoinRequest
 from municipalities.services import (
     chapter_contact_email,
@@ -46,27 +50,45 @@ class JoinRequestRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class CanDecideJoinRequests(permissions.BasePermission):
-    """Staff allowed to change join requests (chapter staff, superusers)."""
+class ReviewsJoinRequests(permissions.BasePermission):
+    """Staff who may view join requests read the queue; deciding needs the change permission.
+    Which requests they see is their chapters' (crm/scope.py), applied by the queryset."""
 
     def has_permission(self, request, view) -> bool:
         user = request.user
+        action = "view" if request.method in permissions.SAFE_METHODS else "change"
         return bool(
             user
             and user.is_authenticated
             and user.is_staff
-            and user.has_perm("municipalities.change_joinrequest")
+            and user.has_perm(f"municipalities.{action}_joinrequest")
         )
 
 
-class JoinRequestViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
-    queryset = JoinRequest.objects.select_related("municipality_reference")
+class JoinRequestViewSet(
+    ChapterScopedMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = JoinRequest.objects.select_related("municipality_reference").order_by(
+        "-submitted_at", "-pk"
+    )
     lookup_field = "reference"
-    authentication_classes = [SessionAuthentication]
+    # Token first, as everywhere in the staff API: an anonymous reviewer gets 401.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    filterset_class = JoinRequestFilterSet
+    search_fields = ["reference", "municipality_name", "official_code"]
+    ordering_fields = ["submitted_at", "resolution_date", "reference"]
     # Multipart for the public create (with the PDF); JSON for the staff actions.
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     renderer_classes = [JSONRenderer]
-    serializer_class = JoinRequestSerializer
+
+    def get_serializer_class(self):
+        if self.action in ("list", "retrieve"):
+            return JoinRequestReviewSerializer
+        return JoinRequestSerializer
 
     def initialize_request(self, request, *args, **kwargs) -> Request:
         # Before anything reads the body, so an oversized PDF is dropped while it streams in.
@@ -76,7 +98,7 @@ class JoinRequestViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     def get_permissions(self):
         if self.action == "create":
             return [permissions.AllowAny()]
-        return [CanDecideJoinRequests()]
+        return [ReviewsJoinRequests()]
 
     def get_throttles(self):
         return [JoinRequestRateThrottle()] if self.action == "create" else []
