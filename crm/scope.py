@@ -101,11 +101,17 @@ def scope_allows(user, obj: models.Model) -> bool:
         return obj.pk in ids
     lookup = getattr(model, "CHAPTER_LOOKUP", None)
     if lookup is not None:
-        value = obj
-        for part in lookup.split("__"):
-            value = getattr(value, part, None)
-            if value is None:
+        *path, last = lookup.split("__")
+        holder = obj
+        for part in path:
+            holder = getattr(holder, part, None)
+            if holder is None:
                 return False
-        return value.pk in ids
+        chapter_id = getattr(holder, f"{last}_id", None)
+        if chapter_id is None and getattr(holder, "country", None):
+            # Not saved yet: the save takes the chapter of the country (Member.save).
+            chapter_id = Chapter.objects.filter(country=holder.country).values("pk").first()
+            chapter_id = chapter_id and chapter_id["pk"]
+        return chapter_id in ids
     country = str(getattr(obj, model.CHAPTER_COUNTRY_LOOKUP))
     return Chapter.objects.filter(pk__in=ids, country=country).exists()

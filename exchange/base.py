@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django_countries.fields import CountryField
 from import_export import resources, widgets
 
+from crm.scope import scope_allows
 from crm.signals import network_changed_send
 from exchange import widgets as kn_widgets
 from exchange.locks import import_lock
@@ -255,6 +256,10 @@ class NetworkResource(resources.ModelResource):
         return self.existing.get(self.matched.get(self.row_number))
 
     def after_init_instance(self, instance, new, row, **kwargs) -> None:
+        # A saved row outside the importer's chapters may not be changed, even into them.
+        self._outside_scope = (
+            not new and self.user is not None and not scope_allows(self.user, instance)
+        )
         if not new:
             self._before = self.snapshot(instance)
 
@@ -314,6 +319,12 @@ class NetworkResource(resources.ModelResource):
             errors.setdefault(key, []).extend(messages)
         if not errors:
             self.validate_row(instance, errors)
+        if self.user is not None and (
+            getattr(self, "_outside_scope", False) or not scope_allows(self.user, instance)
+        ):
+            errors.setdefault(NON_FIELD_ERRORS, []).append(
+                _("This row is outside the chapters you work for; it cannot be imported.")
+            )
         if errors:
             raise ValidationError(errors)
 

@@ -7,6 +7,7 @@ import importlib
 
 from django.core.management.base import CommandError
 
+from crm.scope import scope_queryset
 from exchange.commands import format_for, model_perm, resource_class_for, user_for
 
 LibraryCommand = importlib.import_module("import_export.management.commands.export").Command
@@ -29,8 +30,11 @@ class Command(LibraryCommand):
             perms.append(people)
             if not options.get("user"):
                 raise CommandError(f"Exporting people needs --user with the permission {people}.")
-        user_for(options.get("user"), perms=perms)
-        data = export_format.export_data(resource_class().export())
+        user = user_for(options.get("user"), perms=perms)
+        resource = resource_class()
+        # As in the admin: a user exports the rows of their chapters only.
+        queryset = None if user is None else scope_queryset(resource.get_queryset(), user)
+        data = export_format.export_data(resource.export(queryset=queryset))
         if not export_format.is_binary():
             data = data.encode(options.get("encoding") or "utf-8")
         if options.get("output"):
