@@ -23,6 +23,11 @@ class Ambassador(Member):
     """An individual volunteer. Only the city is ever public; the street stays in the database."""
 
     KIND = MemberKind.AMBASSADOR
+    #: Everything that says who and where the person is (crm/people.py erases these).
+    PERSONAL_FIELDS = (
+        "name", "first_name", "last_name", "email", "phone", "street", "postal_code",
+        "description", "notes", "latitude", "longitude",
+    )
 
     first_name = models.CharField(_("first name"), max_length=80)
     last_name = models.CharField(_("last name"), max_length=80)

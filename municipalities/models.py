@@ -269,6 +269,9 @@ class JoinRequest(models.Model):
 
     #: A request has no member yet: the chapter of its country reviews it (crm/scope.py).
     CHAPTER_COUNTRY_LOOKUP = "country"
+    #: The submitter is a person (crm/people.py); the mayor is a public office.
+    PERSON_EMAIL_FIELD = "submitter_email"
+    PERSONAL_FIELDS = ("submitter_name", "submitter_email", "submitter_phone", "message")
 
     class Meta:
         verbose_name = _("join request")

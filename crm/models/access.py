@@ -93,6 +93,9 @@ class ConsentEvent(models.Model):
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True, db_index=True)
     source = models.CharField(_("recorded through"), max_length=120, blank=True)
 
+    PERSON_EMAIL_FIELD = "email"
+    PERSONAL_FIELDS = ("email",)
+
     class Meta:
         verbose_name = _("consent event")
         verbose_name_plural = _("consent events")

@@ -204,6 +204,10 @@ class Member(models.Model):
 
     #: How a row reaches its chapter (crm/scope.py).
     CHAPTER_LOOKUP = "chapter"
+    #: A person's rows are found by this e-mail; these fields name them (crm/people.py).
+    #: An organisation's e-mail and phone may be a person's; its name and address are not.
+    PERSON_EMAIL_FIELD = "email"
+    PERSONAL_FIELDS: tuple[str, ...] = ("email", "phone")
     #: Set by save(): True when the save left the member waiting for coordinates.
     geocoding_due: bool = False
     #: Set by each subclass; the value stored in `kind`.
@@ -406,6 +410,8 @@ class Contact(models.Model):
     history = HistoricalRecords()
 
     CHAPTER_LOOKUP = "member__chapter"
+    PERSON_EMAIL_FIELD = "email"
+    PERSONAL_FIELDS = ("name", "email", "phone")
 
     class Meta:
         verbose_name = _("contact")

@@ -1,0 +1,256 @@
+"""People's rights: everything stored about one person (export), and its erasure.
+
+A person is found by e-mail in every model that names a `PERSON_EMAIL_FIELD` (members,
+contacts, join requests, consent events); `PERSONAL_FIELDS` say which of a row's fields
+name the person. Their history rows are found by id, and a scan of every text column of
+every table (history and the admin's log included) finds any other copy of the values,
+so the core needs to know no kind app: a new model takes part by declaring both attributes.
+
+Erasure anonymises rather than deletes: the rows stay (counts, agreements, the history of
+what happened), their personal values do not, and the erasure itself is recorded (without
+the e-mail) in `PersonalDataAccess`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from crm.models import Member, PersonalDataAccess
+from crm.signals import network_changed_send
+
+ERASED = "[erased]"
+#: Tables that hold no network data about people: accounts, permissions, sessions, tokens.
+NOT_SCANNED_APPS = {"auth", "contenttypes", "sessions", "authtoken"}
+#: Values shorter than this are too common to look for elsewhere ("Rossi" is; an e-mail is not).
+SCAN_MIN_LENGTH = 5
+#: Alone, a first or last name is a common word (a school named after Verdi): the scan
+#: looks for the full name, e-mail, phone and street; these are erased on the person's rows.
+PARTS_OF_A_NAME = {"first_name", "last_name"}
+
+
+@dataclass
+class PersonRows:
+    """The rows that name a person, by model, and the values that name them."""
+
+    rows: dict[type[models.Model], set[int]] = field(default_factory=dict)
+    values: set[str] = field(default_factory=set)
+
+    def add(self, model: type[models.Model], pks: Iterable[int]) -> None:
+        self.rows.setdefault(model, set()).update(pks)
+
+    @property
+    def count(self) -> int:
+        return sum(len(pks) for pks in self.rows.values())
+
+
+def _is_history(model: type[models.Model]) -> bool:
+    return hasattr(model, "instance_type")
+
+
+def _person_models() -> list[type[models.Model]]:
+    """Concrete models with a person's e-mail, most derived first (an ambassador before its
+    member row), so each row is read with the fields of its own kind."""
+    found = [
+        m
+        for m in apps.get_models()
+        if not _is_history(m) and getattr(m, "PERSON_EMAIL_FIELD", None)
+    ]
+    return sorted(found, key=lambda m: -len(m._meta.get_parent_list()))
+
+
+def _text_fields(model: type[models.Model]) -> list[models.Field]:
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.CharField | models.TextField)
+        and not f.choices
+        and f.model is model  # a parent's column is scanned in the parent's table
+    ]
+
+
+def _scanned_models() -> list[type[models.Model]]:
+    return [m for m in apps.get_models() if m._meta.app_label not in NOT_SCANNED_APPS]
+
+
+def person_rows_find(*, email: str) -> PersonRows:
+    """Every row that names the person with this e-mail (any case), history included."""
+    email = email.strip()
+    found = PersonRows()
+    if not email:
+        return found
+    seen: set[int] = set()
+    owners: list[tuple[type[models.Model], set[int]]] = []
+    for model in _person_models():
+        lookup = {f"{model.PERSON_EMAIL_FIELD}__iexact": email}
+        rows = list(model._default_manager.filter(**lookup).values("pk", *model.PERSONAL_FIELDS))
+        # A member row already read as its kind (an ambassador) keeps the kind's fields.
+        is_member_table = any(issubclass(other, model) for other, _ in owners)
+        rows = [row for row in rows if not (is_member_table and row["pk"] in seen)]
+        pks = {row["pk"] for row in rows}
+        if not pks:
+            continue
+        seen |= pks
+        found.add(model, pks)
+        owners.append((model, pks))
+        # Short fields name the person; long text (notes, messages) is erased, not searched.
+        searched = {
+            f.name
+            for f in model._meta.concrete_fields
+            if f.name in model.PERSONAL_FIELDS
+            and isinstance(f, models.CharField)
+            and f.name not in PARTS_OF_A_NAME
+        }
+        for row in rows:
+            found.values.update(
+                value.strip()
+                for name, value in row.items()
+                if name in searched and isinstance(value, str) and value.strip()
+            )
+    found.values.add(email)
+    for history in (m for m in apps.get_models() if _is_history(m)):
+        for model, pks in owners:
+            if issubclass(model, history.instance_type) or issubclass(history.instance_type, model):
+                found.add(
+                    history,
+                    history._default_manager.filter(id__in=pks).values_list(
+                        "history_id", flat=True
+                    ),
+                )
+    for model, pks in _scan(found.values):
+        found.add(model, pks)
+    return found
+
+
+def _scan(values: set[str]) -> Iterable[tuple[type[models.Model], set[int]]]:
+    """Rows of any table with one of `values` in a text column (whole words, any case)."""
+    wanted = [v for v in values if len(v) >= SCAN_MIN_LENGTH]
+    if not wanted:
+        return
+    for model in _scanned_models():
+        fields = _text_fields(model)
+        if not fields:
+            continue
+        condition = Q()
+        for f in fields:
+            for value in wanted:
+                condition |= Q(**{f"{f.name}__icontains": value})
+        pattern = _pattern(wanted)
+        pks = {
+            row[0]
+            for row in model._default_manager.filter(condition).values_list(
+                "pk", *(f.name for f in fields)
+            )
+            if any(isinstance(text, str) and pattern.search(text) for text in row[1:])
+        }
+        if pks:
+            yield model, pks
+
+
+def _pattern(values: list[str]) -> re.Pattern:
+    alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def person_export(*, email: str, by=None, via: str = "command") -> dict:
+    """Everything stored about the person with this e-mail, as JSON-ready data: every row
+    that names them (members, contacts, join requests, consent events, history, the admin's
+    log), all of its columns. The export itself is recorded (who, when, what)."""
+    found = person_rows_find(email=email)
+    records: dict[str, list[dict]] = {}
+    for model, pks in sorted(found.rows.items(), key=lambda item: item[0]._meta.label):
+        names = [f.attname for f in model._meta.concrete_fields]
+        rows = model._default_manager.filter(pk__in=pks).order_by("pk").values(*names)
+        records[model._meta.label] = [_jsonable(row) for row in rows]
+    _record(by=by, action="export", what=f"person export via {via}: {found.count} rows")
+    return {
+        "email": email.strip(),
+        "exported_at": timezone.now().isoformat(),
+        "records": records,
+    }
+
+
+def _jsonable(row: dict) -> dict:
+    return {
+        key: value.isoformat() if isinstance(value, datetime.date | datetime.datetime) else value
+        for key, value in row.items()
+    }
+
+
+@transaction.atomic
+def person_erase(*, email: str, by=None, via: str = "command") -> dict[str, int]:
+    """Anonymise the person with this e-mail everywhere, history included; keep the rows
+    (counts stay right) and record that an erasure happened. Returns rows changed by table."""
+    found = person_rows_find(email=email)
+    if not found.rows:
+        return {}
+    pattern = _pattern([v for v in found.values if v])
+    changed: dict[str, int] = {}
+    member_ids: set[int] = set()
+    for model, pks in found.rows.items():
+        personal = _personal_fields_of(model)
+        text_fields = _text_fields(model)
+        for row in model._default_manager.filter(pk__in=pks):
+            updates = {}
+            for f in model._meta.concrete_fields:
+                if f.name in personal:
+                    updates[f.name] = _erased_value(f)
+            for f in text_fields:
+                text = updates.get(f.name, getattr(row, f.attname))
+                if isinstance(text, str) and pattern.search(text):
+                    updates[f.name] = _erased_text(f, pattern.sub(ERASED, text))
+            if getattr(model, "KIND", "") == "ambassador" or "map_consent" in updates:
+                updates.update(map_consent=False, show_on_map=False)
+            updates = {k: v for k, v in updates.items() if k in _own_or_parent_fields(model)}
+            if updates:
+                model._default_manager.filter(pk=row.pk).update(**updates)
+                changed[model._meta.label] = changed.get(model._meta.label, 0) + 1
+        if issubclass(model, Member):
+            member_ids |= pks
+    if member_ids:
+        # Bulk updates send no model signal: the public map must forget these people now.
+        network_changed_send(sender=person_erase, member_ids=member_ids)
+    _record(
+        by=by,
+        action="erase",
+        what=f"person erasure via {via}: {sum(changed.values())} rows in {len(changed)} tables",
+    )
+    return changed
+
+
+def _own_or_parent_fields(model: type[models.Model]) -> set[str]:
+    return {f.name for f in model._meta.concrete_fields}
+
+
+def _personal_fields_of(model: type[models.Model]) -> set[str]:
+    """The personal fields of a model, or of the model a history table records."""
+    source = model.instance_type if _is_history(model) else model
+    return set(getattr(source, "PERSONAL_FIELDS", ()))
+
+
+def _erased_value(f: models.Field):
+    if isinstance(f, models.FloatField | models.DecimalField):
+        return None
+    if isinstance(f, models.EmailField) or f.blank:
+        return ""
+    return ERASED
+
+
+def _erased_text(f: models.Field, text: str) -> str:
+    return text[: f.max_length] if f.max_length else text
+
+
+def _record(*, by, action: str, what: str) -> None:
+    PersonalDataAccess.objects.create(
+        user=by if by is not None and by.pk else None,
+        username=by.get_username() if by is not None else "(command)",
+        action=action,
+        what=what,
+    )
