@@ -6,12 +6,14 @@ from django.utils.translation import gettext_lazy as _
 from ambassadors.models import Ambassador
 from ambassadors.resources import AmbassadorResource
 from crm.admin import MemberKindAdmin
+from crm.admin_access import people_export
 
 
 @admin.register(Ambassador)
 class AmbassadorAdmin(MemberKindAdmin):
     resource_classes = [AmbassadorResource]
     personal_data = True
+    actions = [*MemberKindAdmin.actions, people_export]
     list_display = [
         "name",
         "status",

@@ -25,8 +25,17 @@ class Ambassador(Member):
     KIND = MemberKind.AMBASSADOR
     #: Everything that says who and where the person is (crm/people.py erases these).
     PERSONAL_FIELDS = (
-        "name", "first_name", "last_name", "email", "phone", "street", "postal_code",
-        "description", "notes", "latitude", "longitude",
+        "name",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "street",
+        "postal_code",
+        "description",
+        "notes",
+        "latitude",
+        "longitude",
     )
 
     first_name = models.CharField(_("first name"), max_length=80)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from crm.admin_access import people_export
 from crm.admin_filters import (
     AgreementExpiringFilter,
     AgreementOwnExpiringFilter,
@@ -230,6 +231,7 @@ class MemberAdmin(ChapterScopedAdmin, MemberListGeocodingAdminMixin, admin.Model
 @admin.register(Contact)
 class ContactAdmin(ChapterScopedAdmin, NetworkImportExportMixin, SimpleHistoryAdmin):
     personal_data = True
+    actions = [people_export]
     resource_classes = [ContactResource]
     list_display = ["name", "role", "member_link", "email", "phone", "is_primary"]
     list_filter = ["is_primary", "member__kind", "member__chapter"]

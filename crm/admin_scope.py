@@ -39,6 +39,10 @@ class ChapterScopedAdmin:
 
     personal_data = False
 
+    def has_process_personal_data_permission(self, request) -> bool:
+        """The data protection officer's actions (export of people)."""
+        return request.user.has_perm("crm.process_personal_data")
+
     def get_queryset(self, request):
         return scope_queryset(super().get_queryset(request), request.user)
 

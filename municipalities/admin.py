@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm.admin import MemberKindAdmin
+from crm.admin_access import people_export
 from crm.admin_scope import ChapterScopedAdmin
 from crm.models import MembershipStatus
 from municipalities.models import (
@@ -186,7 +187,13 @@ class JoinRequestAdmin(ChapterScopedAdmin, SimpleHistoryAdmin):
             {"fields": ["member_link", "decided_by", "decided_at", "rejection_reason"]},
         ),
     ]
-    actions = ["approve_selected", "reject_selected", "mark_in_review", "mark_withdrawn"]
+    actions = [
+        "approve_selected",
+        "reject_selected",
+        "mark_in_review",
+        "mark_withdrawn",
+        people_export,
+    ]
     change_form_template = "admin/municipalities/joinrequest/change_form.html"
     list_per_page = 50
 

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -528,3 +529,27 @@ def _email_send(
         message.send()
     except Exception:
         logger.exception("Could not send the %s e-mail of %s", template, join_request.reference)
+
+
+def join_requests_retention_apply(
+    *, dry_run: bool = False, now: datetime.datetime | None = None
+) -> list[str]:
+    """Delete rejected and withdrawn join requests decided JOIN_REQUEST_RETENTION_DAYS ago or
+    more, with their history and consent records; their PDFs go when the deletion commits
+    (crm.signals). Returns their references. Idempotent and safe to run concurrently."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.JOIN_REQUEST_RETENTION_DAYS)
+    due = JoinRequest.objects.filter(
+        status__in=[JoinRequestStatus.REJECTED, JoinRequestStatus.WITHDRAWN]
+    ).filter(Q(decided_at__lt=cutoff) | Q(decided_at__isnull=True, updated_at__lt=cutoff))
+    references = list(due.order_by("reference").values_list("reference", flat=True))
+    if dry_run or not references:
+        return references
+    with transaction.atomic():
+        ids = list(due.filter(reference__in=references).values_list("pk", flat=True))
+        JoinRequest.history.model.objects.filter(id__in=ids).delete()
+        ConsentEvent.objects.filter(
+            purpose=ConsentPurpose.PRIVACY_NOTICE, source__in=references
+        ).delete()
+        JoinRequest.objects.filter(pk__in=ids).delete()
+    return references
