@@ -9,7 +9,7 @@ from django.db import migrations
 NETWORK = {
     "crm": ["member", "agreement", "contact", "recognition", "chapter", "sector"],
     "partners": ["school", "company", "organization"],
-    "municipalities": ["municipality", "joinrequest"],
+    "municipalities": ["municipality", "joinrequest", "municipalityreference"],
     "ambassadors": ["ambassador"],
 }
 WORKED_ON = [  # what a chapter manager creates and changes
