@@ -42,6 +42,15 @@ class SuperusersOnlyAdmin:
         return _superuser(request) and super().has_delete_permission(request, obj)
 
 
+def _token_label(token: TokenProxy) -> str:
+    return _("Token of %(user)s") % {"user": token.user}
+
+
+# DRF's token names itself by its key, which the admin would print in titles, breadcrumbs
+# and its log (LogEntry.object_repr). The admin's proxy is named after its owner instead.
+TokenProxy.__str__ = _token_label
+
+
 class TokenShownOnceAdmin(SuperusersOnlyAdmin, TokenAdmin):
     """A token is shown once, in the message that follows its creation, and never again:
     not in the list, not on its page (where only its owner and date are). A lost token is

@@ -242,7 +242,7 @@ def test_admin_pages_follow_the_role_and_the_chapter(network, role):
     for where in ("IT", "none"):
         clients[where] = Client()
         clients[where].force_login(users[role, where])
-    for label, (rights_line, scoped) in PAGES.items():
+    for label, (_rights_line, scoped) in PAGES.items():
         rights = _rights(label, role)
         app, model = label.lower().split(".")
         changelist = clients["IT"].get(f"/admin/{app}/{model}/")
@@ -399,7 +399,7 @@ def test_review_queue_over_token_with_status_filter(network, django_capture_on_c
 
 
 def test_no_one_but_a_superuser_reads_a_token(network):
-    records, users = network
+    _records, users = network
     root = users[SU, "IT"]
     token = Token.objects.create(user=root)
     for role in (NA, CM, CV, DPO):
@@ -425,10 +425,14 @@ def test_no_one_but_a_superuser_reads_a_token(network):
     assert "it will not be shown again" in created.content.decode()
     assert key in created.content.decode()
     assert key not in client.get("/admin/authtoken/tokenproxy/").content.decode()
+    from django.contrib.admin.models import LogEntry
+
+    assert LogEntry.objects.filter(object_repr=f"Token of {root}").exists()
+    assert not LogEntry.objects.filter(object_repr__contains=key).exists()
 
 
 def test_roles_have_descriptions_in_the_admin(network):
-    records, users = network
+    _records, users = network
     client = Client()
     client.force_login(users[SU, "IT"])
     page = client.get("/admin/auth/group/").content.decode()
