@@ -31,9 +31,10 @@ ERASED = "[erased]"
 NOT_SCANNED_APPS = {"auth", "contenttypes", "sessions", "authtoken"}
 #: Values shorter than this are too common to look for elsewhere ("Rossi" is; an e-mail is not).
 SCAN_MIN_LENGTH = 5
-#: Alone, a first or last name is a common word (a school named after Verdi): the scan
-#: looks for the full name, e-mail, phone and street; these are erased on the person's rows.
-PARTS_OF_A_NAME = {"first_name", "last_name"}
+#: Alone, a first or last name is a common word (a school named after Verdi) and a postal
+#: code is shared by a whole town: the scan looks for the full name, e-mail, phone and
+#: street; these are erased on the person's own rows and their history.
+NOT_SEARCHED_ALONE = {"first_name", "last_name", "postal_code"}
 
 
 @dataclass
@@ -106,7 +107,7 @@ def person_rows_find(*, email: str) -> PersonRows:
             for f in model._meta.concrete_fields
             if f.name in model.PERSONAL_FIELDS
             and isinstance(f, models.CharField)
-            and f.name not in PARTS_OF_A_NAME
+            and f.name not in NOT_SEARCHED_ALONE
         }
         for row in rows:
             found.values.update(

@@ -547,9 +547,10 @@ def join_requests_retention_apply(
         return references
     with transaction.atomic():
         ids = list(due.filter(reference__in=references).values_list("pk", flat=True))
+        JoinRequest.objects.filter(pk__in=ids).delete()
+        # After the rows: their deletion is itself recorded in the history.
         JoinRequest.history.model.objects.filter(id__in=ids).delete()
         ConsentEvent.objects.filter(
             purpose=ConsentPurpose.PRIVACY_NOTICE, source__in=references
         ).delete()
-        JoinRequest.objects.filter(pk__in=ids).delete()
     return references
