@@ -92,7 +92,7 @@ def test_every_model_name_is_translated():
         for model in apps.get_models()
         if model._meta.app_label in PROJECT_APPS and admin.site.is_registered(model)
     ]
-    assert len(models) == 13  # with join requests and the official list of municipalities
+    assert len(models) == 15  # with join requests, the official list, consent events, accesses
     for model in models:
         with translation.override("en"):
             english = str(model._meta.verbose_name_plural)
