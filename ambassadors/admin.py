@@ -12,7 +12,6 @@ from crm.admin_access import people_export
 @admin.register(Ambassador)
 class AmbassadorAdmin(MemberKindAdmin):
     resource_classes = [AmbassadorResource]
-    personal_data = True
     actions = [*MemberKindAdmin.actions, people_export]
     list_display = [
         "name",

@@ -23,6 +23,8 @@ class Ambassador(Member):
     """An individual volunteer. Only the city is ever public; the street stays in the database."""
 
     KIND = MemberKind.AMBASSADOR
+    #: Each row is a person: viewing it is recorded (crm/people.py).
+    PERSONAL_RECORD = True
     #: Everything that says who and where the person is (crm/people.py erases these).
     PERSONAL_FIELDS = (
         "name",

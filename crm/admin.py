@@ -230,7 +230,6 @@ class MemberAdmin(ChapterScopedAdmin, MemberListGeocodingAdminMixin, admin.Model
 
 @admin.register(Contact)
 class ContactAdmin(ChapterScopedAdmin, NetworkImportExportMixin, SimpleHistoryAdmin):
-    personal_data = True
     actions = [people_export]
     resource_classes = [ContactResource]
     list_display = ["name", "role", "member_link", "email", "phone", "is_primary"]

@@ -12,32 +12,25 @@ action and export of an admin that uses `ChapterScopedAdmin` goes through `scope
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
-from crm.models import Chapter, PersonalDataAccess
+from crm.models import Chapter
+from crm.people import personal_data_access_record
 from crm.scope import ALL, is_scoped, scope_queryset, user_chapter_ids
 
 CHAPTER_FILTERS = {"chapter", "member__chapter"}
 
 
-def personal_data_access_record(*, request: HttpRequest, action: str, what: str) -> None:
-    """Who looked at or exported people's data, and what (an audit row)."""
-    user = request.user
-    PersonalDataAccess.objects.create(
-        user=user if user.is_authenticated else None,
-        username=user.get_username() if user.is_authenticated else "",
-        action=action,
-        what=what[:300],
-    )
-
-
 class ChapterScopedAdmin:
     """Mix into a ModelAdmin (before it) to apply the chapter scope to all of it.
 
-    `personal_data = True` records every view of a change page (a person's page).
+    The change page of a model with `PERSONAL_RECORD = True` (a person's page) records
+    every view (crm/people.py).
     """
 
-    personal_data = False
+    @property
+    def personal_data(self) -> bool:
+        return getattr(self.model, "PERSONAL_RECORD", False)
 
     def has_process_personal_data_permission(self, request) -> bool:
         """The data protection officer's actions (export of people)."""
@@ -76,7 +69,7 @@ class ChapterScopedAdmin:
         if self.personal_data and request.method == "GET" and response.status_code == 200:
             opts = self.model._meta
             personal_data_access_record(
-                request=request, action="view", what=f"{opts.label} {object_id}"
+                user=request.user, action="view", what=f"{opts.label} {object_id}"
             )
         return response
 

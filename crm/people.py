@@ -248,6 +248,17 @@ def _erased_text(f: models.Field, text: str) -> str:
     return text[: f.max_length] if f.max_length else text
 
 
+def personal_data_access_record(*, user, action: str, what: str) -> None:
+    """Who looked at or exported people's data, and what (an audit row)."""
+    signed_in = user is not None and user.is_authenticated
+    PersonalDataAccess.objects.create(
+        user=user if signed_in else None,
+        username=user.get_username() if signed_in else "",
+        action=action,
+        what=what[:300],
+    )
+
+
 def _record(*, by, action: str, what: str) -> None:
     PersonalDataAccess.objects.create(
         user=by if by is not None and by.pk else None,

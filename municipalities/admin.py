@@ -129,7 +129,6 @@ DATA_FIELDS = [
 
 @admin.register(JoinRequest)
 class JoinRequestAdmin(ChapterScopedAdmin, SimpleHistoryAdmin):
-    personal_data = True
     list_display = [
         "reference",
         "municipality_column",

@@ -271,6 +271,7 @@ class JoinRequest(models.Model):
     CHAPTER_COUNTRY_LOOKUP = "country"
     #: The submitter is a person (crm/people.py); the mayor is a public office.
     PERSON_EMAIL_FIELD = "submitter_email"
+    PERSONAL_RECORD = True
     PERSONAL_FIELDS = ("submitter_name", "submitter_email", "submitter_phone", "message")
 
     class Meta:

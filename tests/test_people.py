@@ -297,3 +297,45 @@ def test_documents_download_within_the_chapter_only(private_root, django_user_mo
     assert Client().get(f"/staff/agreements/{own.pk}/document.pdf").status_code == 302  # login
     # Nothing under the media folder, nothing served from it.
     assert not own.document.name.endswith(f"{own.reference}.pdf")
+
+
+def test_existing_agreement_documents_move_out_of_the_media_folder(settings, tmp_path):
+    import importlib
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    agreement = AgreementFactory()
+    old = f"agreements/2025/{agreement.reference}.pdf"
+    (settings.MEDIA_ROOT / "agreements/2025").mkdir(parents=True)
+    (settings.MEDIA_ROOT / old).write_bytes(pdf_bytes())
+    Agreement.objects.filter(pk=agreement.pk).update(document=old)
+    gone = AgreementFactory()
+    Agreement.objects.filter(pk=gone.pk).update(document="agreements/2024/lost.pdf")
+    migration = importlib.import_module("crm.migrations.0010_agreement_documents_private")
+    migration.documents_move(apps, None)
+    agreement.refresh_from_db()
+    assert agreement.document.name.startswith("agreements/2025/")
+    assert agreement.reference not in agreement.document.name
+    assert (settings.PRIVATE_ROOT / agreement.document.name).read_bytes() == pdf_bytes()
+    assert stored_files(settings.MEDIA_ROOT) == set()
+    gone.refresh_from_db()
+    assert gone.document.name == "agreements/2024/lost.pdf"  # left as it was
+
+
+def test_reading_a_person_through_the_api_is_recorded(giulietta, superuser):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(superuser)
+    person, request = giulietta["person"], giulietta["request"]
+    assert client.get(f"/api/v1/ambassadors/{person.pk}/").status_code == 200
+    assert client.get(f"/api/v1/join-requests/{request.reference}/").status_code == 200
+    assert client.get(f"/api/v1/schools/{giulietta['contact'].member_id}/").status_code == 200
+    assert list(
+        PersonalDataAccess.objects.filter(action="view")
+        .order_by("pk")
+        .values_list("what", "username")
+    ) == [
+        (f"ambassadors.Ambassador {person.pk}", "alice"),
+        (f"municipalities.JoinRequest {request.reference}", "alice"),
+    ]

@@ -324,6 +324,17 @@ def test_filter_choices_and_autocomplete_show_only_own_chapters(network):
     assert records["CH"]["crm.Member"].name not in names
 
 
+def test_history_of_another_chapters_record_is_a_404(network):
+    records, users = network
+    client = Client()
+    client.force_login(users[CV, "IT"])
+    for label in ("partners.School", "crm.Contact", "municipalities.JoinRequest"):
+        app, model = label.lower().split(".")
+        own, other = records["IT"][label], records["CH"][label]
+        assert client.get(f"/admin/{app}/{model}/{own.pk}/history/").status_code == 200
+        assert client.get(f"/admin/{app}/{model}/{other.pk}/history/").status_code == 404
+
+
 def test_a_manager_cannot_write_into_another_chapter(network):
     records, users = network
     manager = users[CM, "IT"]

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 
+from crm.people import personal_data_access_record
 from crm.scope import scope_allows, scope_queryset
 
 #: Ids in URLs: whole numbers that fit the database's integers; anything else is a 404
@@ -22,6 +23,15 @@ class ChapterScopedMixin:
     def get_queryset(self):
         user = getattr(self.request, "user", None)  # None while the schema is generated
         return scope_queryset(super().get_queryset(), user)
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        model = self.get_queryset().model
+        if getattr(model, "PERSONAL_RECORD", False):
+            # A person's record read through the API is a view like its admin page.
+            what = f"{model._meta.label} {kwargs.get(self.lookup_url_kwarg or self.lookup_field)}"
+            personal_data_access_record(user=request.user, action="view", what=what)
+        return response
 
     def perform_create(self, serializer) -> None:
         self._save_in_scope(serializer)

@@ -412,6 +412,8 @@ class Contact(models.Model):
     CHAPTER_LOOKUP = "member__chapter"
     PERSON_EMAIL_FIELD = "email"
     PERSONAL_FIELDS = ("name", "email", "phone")
+    #: Each row is a person: viewing it is recorded (crm/people.py).
+    PERSONAL_RECORD = True
 
     class Meta:
         verbose_name = _("contact")
