@@ -100,15 +100,30 @@ class Ambassador(Member):
             else None
         )
         super().save(*args, **kwargs)
-        if bool(previous) != self.map_consent and (previous is not None or self.map_consent):
-            # Each change of the map consent is a row of its own: a withdrawal keeps its time.
-            ConsentEvent.objects.create(
-                email=self.email,
-                member=self,
-                purpose=ConsentPurpose.MAP,
-                action=ConsentAction.GIVEN if self.map_consent else ConsentAction.WITHDRAWN,
-                wording_version=settings.CONSENT_WORDING_VERSION,
+        ConsentEvent.objects.bulk_create(Ambassador.consent_changes([self], {self.pk: previous}))
+
+    @staticmethod
+    def consent_changes(
+        ambassadors: list[Ambassador], previous: dict[int, bool | None], *, source: str = ""
+    ) -> list[ConsentEvent]:
+        """The consent events of these saved ambassadors, given their map consent before
+        (None: new). Each change is a row of its own, so a withdrawal keeps its time."""
+        events = []
+        for person in ambassadors:
+            before = previous.get(person.pk)
+            if bool(before) == person.map_consent or (before is None and not person.map_consent):
+                continue
+            events.append(
+                ConsentEvent(
+                    email=person.email,
+                    member=person,
+                    purpose=ConsentPurpose.MAP,
+                    action=ConsentAction.GIVEN if person.map_consent else ConsentAction.WITHDRAWN,
+                    wording_version=settings.CONSENT_WORDING_VERSION,
+                    source=source,
+                )
             )
+        return events
 
     def normalize(self) -> None:
         self.first_name, self.last_name = self.first_name.strip(), self.last_name.strip()

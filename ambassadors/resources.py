@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ambassadors.models import Ambassador
-from crm.models import MemberKind
+from crm.models import ConsentEvent, MemberKind
 from exchange.members import MEMBER_COLUMNS, MemberResource
 from exchange.widgets import cell_text
 
@@ -44,3 +44,24 @@ class AmbassadorResource(MemberResource):
 
     def derived_fields(self) -> list[str]:
         return [*super().derived_fields(), "map_consent_at"]
+
+    # Bulk writes call no save(): the consent events are written here, one query per batch.
+    def insert(self, instances: list) -> None:
+        super().insert(instances)
+        ConsentEvent.objects.bulk_create(
+            Ambassador.consent_changes(instances, {}, source=self._consent_source())
+        )
+
+    def update(self, instances: list) -> None:
+        previous = dict(
+            Ambassador.objects.filter(pk__in=[i.pk for i in instances]).values_list(
+                "pk", "map_consent"
+            )
+        )
+        super().update(instances)
+        ConsentEvent.objects.bulk_create(
+            Ambassador.consent_changes(instances, previous, source=self._consent_source())
+        )
+
+    def _consent_source(self) -> str:
+        return f"import {self.file_name or ''}".strip()[:120]

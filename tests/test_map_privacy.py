@@ -96,3 +96,17 @@ def test_withdrawing_consent_takes_the_ambassador_off_the_map_at_once(anonymous_
     assert [(e.purpose, e.action) for e in events] == [("map", "given"), ("map", "withdrawn")]
     assert events[1].recorded_at >= given_at
     assert events[1].email == ambassador.email and events[1].wording_version
+
+
+def test_imports_record_consent_changes_too(settings):
+    from ambassadors.resources import AmbassadorResource
+    from tests.factories import import_rows
+
+    header = ["email", "first_name", "last_name", "map_consent"]
+    for consent in ("yes", "no"):
+        result = import_rows(
+            AmbassadorResource, header, ["anna@example.org", "Anna", "Verdi", consent]
+        )
+        assert not result.has_errors() and not result.invalid_rows
+    events = ConsentEvent.objects.filter(email="anna@example.org").order_by("pk")
+    assert [e.action for e in events] == ["given", "withdrawn"]
