@@ -11,6 +11,7 @@ action and export of an admin that uses `ChapterScopedAdmin` goes through `scope
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin
 from django.http import Http404
 
@@ -28,9 +29,17 @@ class ChapterScopedAdmin:
     every view (crm/people.py).
     """
 
-    @property
-    def personal_data(self) -> bool:
-        return getattr(self.model, "PERSONAL_RECORD", False)
+    def is_personal(self, object_id) -> bool:
+        """Whether this record is a person's: its model says so, or it is one of a kind that
+        does (an ambassador opened from the list of all members)."""
+        if getattr(self.model, "PERSONAL_RECORD", False):
+            return True
+        kinds = [
+            m
+            for m in apps.get_models()
+            if issubclass(m, self.model) and getattr(m, "PERSONAL_RECORD", False)
+        ]
+        return any(kind._default_manager.filter(pk=object_id).exists() for kind in kinds)
 
     def has_process_personal_data_permission(self, request) -> bool:
         """The data protection officer's actions (export of people)."""
@@ -66,7 +75,7 @@ class ChapterScopedAdmin:
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        if self.personal_data and request.method == "GET" and response.status_code == 200:
+        if request.method == "GET" and response.status_code == 200 and self.is_personal(object_id):
             opts = self.model._meta
             personal_data_access_record(
                 user=request.user, action="view", what=f"{opts.label} {object_id}"

@@ -19,6 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from crm.admin import MemberKindAdmin
 from crm.admin_access import people_export
+from crm.admin_filters import CountryFilter
 from crm.admin_scope import ChapterScopedAdmin
 from crm.models import MembershipStatus
 from municipalities.models import (
@@ -139,7 +140,8 @@ class JoinRequestAdmin(ChapterScopedAdmin, SimpleHistoryAdmin):
         "submitted_at",
         "resolution_link",
     ]
-    list_filter = ["status", "country", "channel", "language", "submitted_at"]
+    # CountryFilter offers the countries of the requests this user sees (their chapters).
+    list_filter = ["status", CountryFilter, "channel", "language", "submitted_at"]
     list_select_related = ["municipality_reference"]
     search_fields = [
         "reference",

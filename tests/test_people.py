@@ -178,8 +178,15 @@ def test_the_dpo_exports_people_from_the_admin_and_views_are_recorded(giulietta,
     client = Client()
     client.force_login(dpo)
     assert client.get(f"/admin/ambassadors/ambassador/{person.pk}/change/").status_code == 200
-    [viewed] = PersonalDataAccess.objects.filter(action="view")
-    assert (viewed.username, viewed.what) == ("dpo", f"ambassadors.Ambassador {person.pk}")
+    # Also from the list of all members; a school's page is no person's.
+    assert client.get(f"/admin/crm/member/{person.pk}/change/").status_code == 200
+    school = giulietta["contact"].member
+    assert client.get(f"/admin/partners/school/{school.pk}/change/").status_code == 200
+    assert list(
+        PersonalDataAccess.objects.filter(action="view")
+        .order_by("pk")
+        .values_list("username", "what")
+    ) == [("dpo", f"ambassadors.Ambassador {person.pk}"), ("dpo", f"crm.Member {person.pk}")]
     response = client.post(
         "/admin/ambassadors/ambassador/",
         {"action": "people_export", "_selected_action": [person.pk]},
