@@ -111,3 +111,12 @@ def test_a_page_shows_each_members_own_membership(network, superuser_client):
     changelist = page.context["cl"]
     assert {str(MembershipStatus(m.membership).label) for m in changelist.result_list} == labels
     assert changelist.result_count == sum(1 for s in shown.values() if s == "lapsed")
+
+
+def test_no_page_deeper_than_the_documented_limit(network, superuser_client, settings):
+    settings.API_MAX_LIST_ROWS = 20
+    assert superuser_client.get("/api/v1/members/?page_size=10&page=2").status_code == 200
+    response = superuser_client.get("/api/v1/members/?page_size=10&page=3")
+    assert response.status_code == 400
+    message = str(response.json()["page"])
+    assert "starts after row 20," in message and "filters" in message

@@ -227,6 +227,7 @@ class Agreement(models.Model):
         verbose_name = _("agreement")
         verbose_name_plural = _("agreements")
         ordering = ["-starts_on", "reference"]
+        indexes = [models.Index(fields=["-starts_on", "reference"])]  # the list's order
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),

@@ -257,6 +257,10 @@ class Member(models.Model):
         indexes = [
             models.Index(fields=["kind", "country"]),
             models.Index(fields=["latitude", "longitude"]),
+            # Lists: the default ordering, the region filter and its choices, the newest.
+            models.Index(fields=["name", "id"]),
+            models.Index(fields=["region"]),
+            models.Index(fields=["created_at"]),
         ]
         constraints = [
             models.CheckConstraint(
