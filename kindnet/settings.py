@@ -347,6 +347,8 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # The immediate task backend would log two lines per geocoded member.
         "django_tasks": {"level": "WARNING"},
+        # Lockouts are logged as warnings; axes' INFO lines repeat every login.
+        "axes": {"level": "WARNING"},
         # One line per request comes from kindnet.request; Django's would repeat it.
         "django.server": {"level": "WARNING"},
         # A 4xx is the client's doing; 5xx still reach the log (django.request ERROR).
