@@ -48,7 +48,7 @@ class CodeForm(forms.Form):
         allowed, _details = self.device.verify_is_allowed()
         if not allowed:
             raise forms.ValidationError(
-                _("Too many wrong codes: wait a minute before the next try.")
+                _("Too many wrong codes: wait a few seconds before the next try.")
             )
         if not self.device.verify_token(code):
             raise forms.ValidationError(_("This code is not valid. Check your app and try again."))

@@ -93,5 +93,5 @@ def test_client_address_walks_the_chain_from_the_right(peer, forwarded_for, expe
 
 
 def test_a_bad_trusted_proxy_names_the_variable():
-    with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES: 'proxy.local'"):
+    with pytest.raises(ImproperlyConfigured, match=r"TRUSTED_PROXIES: 'proxy\.local'"):
         trusted_proxies_parse(["127.0.0.1", "proxy.local"])
