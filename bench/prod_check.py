@@ -480,9 +480,10 @@ def main() -> int:
         )
     for drill in drills:
         hit = [s for s in run.samples if overlaps(s, drill)]
+        failed = sorted({(s.kind, s.status) for s in hit if s.status >= 500})
         print(
             f"  drill: {drill.name}: {drill.end - drill.start:.1f} s, {len(hit)} requests, "
-            f"{sum(s.status >= 500 for s in hit)} answered 5xx",
+            f"{sum(s.status >= 500 for s in hit)} answered 5xx {failed or ''}",
             flush=True,
         )
     if errors:
