@@ -5,7 +5,8 @@ own (on the server of DATABASE_SERVER, dropped and created anew), its own redis-
 --redis-port (never the machine's), `collectstatic`, gunicorn with 2 workers
 (deploy/gunicorn.conf.py) and one `db_worker`. Then --users concurrent clients run for
 --seconds over the public map feed (several zooms and boxes), the map page, the
-municipality search, the staff API lists (with a token) and join requests with a valid
+municipality search, the staff API lists (with a token), staff moving schools to another
+city (each move queues a geocoding task for the worker) and join requests with a valid
 PDF. Each client comes through "the proxy" (loopback is TRUSTED_PROXIES) with an address
 of its own in X-Forwarded-For, so the limits count per client as in production.
 
@@ -13,10 +14,12 @@ Fault drills during the run: Redis stopped (and started again, empty), the db_wo
 killed with SIGKILL (and started again), every connection of the web processes to
 PostgreSQL cut with pg_terminate_backend. 5xx answers to requests in flight during a
 drill (or up to --grace seconds after it) are counted apart; outside them there must be none. Every
-join request answered 201 must be in the database at the end.
+join request answered 201 must be in the database at the end, and the restarted worker
+must have emptied the queue.
 
 Last line: `RESULT requests=… errors_5xx=… errors_5xx_in_faults=… p50_ms=… p95_ms=…
-lost_join_requests=…`; exit status 0 only with no 5xx outside the drills and nothing lost.
+lost_join_requests=… tasks_left=…`; exit status 0 only with no 5xx outside the drills,
+nothing lost and no task left waiting.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ BOXES = [(6.6, 36.6, 18.6, 47.1), (11.0, 43.0, 13.5, 44.5), (7.0, 44.5, 10.0, 46
 ZOOMS = [5, 7, 9, 12, 15]
 SEARCHES = ["ro", "mil", "tor", "nap", "castro", "san", "bol", "ven", "gen", "pal"]
 STAFF_LISTS = ["members", "schools", "agreements", "contacts", "municipalities"]
+#: Where staff move schools to: each move queues a geocoding task for the db_worker.
+CITIES = ["Roma", "Milano", "Torino", "Bologna", "Firenze", "Napoli", "Bari", "Genova"]
 
 
 @dataclass
@@ -71,6 +76,7 @@ class Run:
     base: str
     token: str
     codes: list[list[str]]
+    schools: list[int]
     stop_at: float
     samples: list[Sample] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
@@ -223,7 +229,7 @@ def client_loop(run: Run, number: int, pdf: bytes) -> None:
     rng = random.Random(number)
     while time.monotonic() < run.stop_at:
         kind = rng.choices(
-            ["feed", "page", "search", "staff", "join", "health"], [40, 8, 17, 22, 8, 5]
+            ["feed", "page", "search", "staff", "move", "join", "health"], [40, 8, 17, 19, 3, 8, 5]
         )[0]
         started = time.monotonic()
         try:
@@ -264,6 +270,13 @@ def request_one(
         return session.get(
             f"{base}/api/v1/{rng.choice(STAFF_LISTS)}/",
             params={"page_size": 50},
+            headers={"Authorization": f"Token {run.token}"},
+            timeout=timeout,
+        )
+    if kind == "move":
+        return session.patch(
+            f"{base}/api/v1/schools/{rng.choice(run.schools)}/",
+            json={"city": rng.choice(CITIES), "street": ""},
             headers={"Authorization": f"Token {run.token}"},
             timeout=timeout,
         )
@@ -329,6 +342,21 @@ def drills_run(
         ).fetchone()[0]
     drill.end = time.monotonic()
     print(f"  cut {cut} PostgreSQL connection(s)", flush=True)
+
+
+def tasks_drain(database_url: str, *, seconds: float) -> tuple[int, int]:
+    """Waits for the (restarted) worker to empty the queue: (tasks still waiting, tasks
+    left RUNNING by the killed worker, which nobody will finish)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with psycopg.connect(database_url) as conn:
+            ready, running = conn.execute(
+                "SELECT count(*) FILTER (WHERE status = 'READY'), "
+                "count(*) FILTER (WHERE status = 'RUNNING') FROM django_tasks_database_dbtaskresult"
+            ).fetchone()
+        if ready == 0 or time.monotonic() > deadline:
+            return ready, running
+        time.sleep(1)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -418,18 +446,24 @@ def main() -> int:
                 "from municipalities.models import MunicipalityReference as R;"
                 "u=get_user_model().objects.create_superuser('loadtest','l@example.org',None);"
                 "import json;"
+                "from partners.models import School;"
                 "print(json.dumps([Token.objects.create(user=u).key, list(R.objects.filter("
-                "country='IT').order_by('?').values_list('official_code', 'name')[:4000])]))"
+                "country='IT').order_by('?').values_list('official_code', 'name')[:4000]),"
+                "list(School.objects.values_list('pk', flat=True)[:200])]))"
             ),
         )
-        token, codes = json.loads(out.strip().splitlines()[-1])
+        token, codes, schools = json.loads(out.strip().splitlines()[-1])
         services.web_start()
         services.worker_start()
         print(f"  set up in {time.monotonic() - setup_started:.0f} s", flush=True)
 
         t0 = time.monotonic()
         run = Run(
-            base=f"http://127.0.0.1:{web_port}", token=token, codes=codes, stop_at=t0 + seconds
+            base=f"http://127.0.0.1:{web_port}",
+            token=token,
+            codes=codes,
+            schools=schools,
+            stop_at=t0 + seconds,
         )
         pdf = pdf_bytes()
         clients = [
@@ -443,6 +477,7 @@ def main() -> int:
         for thread in clients:
             thread.join(seconds + 60)
 
+        tasks_left, tasks_stuck = tasks_drain(database_url, seconds=30)
         with psycopg.connect(database_url) as conn:
             present = {
                 row[0]
@@ -490,12 +525,17 @@ def main() -> int:
         print(f"  5xx outside the drills: {sorted({(s.kind, s.status) for s in errors})}")
     print(f"  join requests accepted: {len(run.accepted)}, found afterwards: {len(present)}")
     print(
+        f"  tasks: {tasks_left} still waiting after the run, {tasks_stuck} left RUNNING "
+        "by the killed worker (geocode_sweep queues their members again)"
+    )
+    print(
         f"RESULT requests={len(run.samples)} errors_5xx={len(errors)} "
         f"errors_5xx_in_faults={len(during)} p50_ms={percentile(latencies, 0.5):.0f} "
-        f"p95_ms={percentile(latencies, 0.95):.0f} lost_join_requests={lost}",
+        f"p95_ms={percentile(latencies, 0.95):.0f} lost_join_requests={lost} "
+        f"tasks_left={tasks_left}",
         flush=True,
     )
-    return 0 if run.samples and not errors and lost == 0 else 1
+    return 0 if run.samples and not errors and lost == 0 and tasks_left == 0 else 1
 
 
 if __name__ == "__main__":
