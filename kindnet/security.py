@@ -37,7 +37,6 @@ PERMISSIONS_POLICY = ", ".join(
         "serial",
         "usb",
         "xr-spatial-tracking",
-        "interest-cohort",
     )
 )
 
