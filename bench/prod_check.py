@@ -431,6 +431,7 @@ def main() -> int:
         setup_started = time.monotonic()
         manage(env, "migrate", "--noinput")
         manage(env, "collectstatic", "--noinput")
+        manage(env, "check", "--deploy", "--fail-level", "WARNING")
         manage(env, "load_gazetteer", "--if-empty")
         manage(env, "load_municipalities", "--if-empty", "--countries", "IT")
         services.redis_start()

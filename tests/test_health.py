@@ -48,3 +48,16 @@ def test_a_late_task_queue_is_degraded_with_its_backlog_and_age(superuser_client
     assert tasks["backlog"] == 1
     assert 1790 < tasks["oldest_age_s"] < 1900
     assert tasks["hint"] == "is a db_worker running?"
+
+
+def test_production_refuses_to_start_without_collectstatic(settings, tmp_path):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from kindnet.wsgi import static_files_require
+
+    settings.PRODUCTION = True
+    settings.STATIC_ROOT = str(tmp_path)
+    with pytest.raises(ImproperlyConfigured, match=r"run `manage\.py collectstatic --noinput`"):
+        static_files_require()
+    (tmp_path / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
+    static_files_require()
