@@ -87,9 +87,16 @@ class CountryFilter(admin.SimpleListFilter):
     parameter_name = "country"
 
     def lookups(self, request, model_admin):
-        codes = model_admin.get_queryset(request).order_by().values_list("country", flat=True)
+        # DISTINCT in the database: a handful of codes, not one row per member.
+        codes = (
+            model_admin.get_queryset(request)
+            .order_by()
+            .exclude(country="")
+            .values_list("country", flat=True)
+            .distinct()
+        )
         return sorted(
-            ((code, countries.name(code)) for code in set(codes) if code),
+            ((code, countries.name(code)) for code in codes),
             key=lambda choice: str(choice[1]),
         )
 

@@ -48,7 +48,7 @@ class MemberSerializer(ModelCleanSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=MembershipStatus.choices))
     def get_membership(self, member: Member) -> str:
-        if "membership" in member.__dict__:  # annotated by the list's query
+        if "membership" in member.__dict__:  # set for the whole page by the list
             return member.membership
         return (
             Member.objects.with_membership()

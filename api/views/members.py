@@ -33,13 +33,16 @@ class MemberListMixin:
     ordering = ["name", "id"]
 
     def get_queryset(self):
-        # Built per request: the membership annotation depends on today's date.
         return (
             super()
             .get_queryset()
-            .with_membership()
             .prefetch_related(Prefetch("sectors", queryset=Sector.objects.only("pk", "slug")))
         )
+
+    def paginate_queryset(self, queryset):
+        # Today's membership for the rows of the page only, in one query.
+        page = super().paginate_queryset(queryset)
+        return Member.objects.attach_membership(page) if page is not None else None
 
 
 class MemberViewSet(MemberListMixin, NetworkReadOnlyViewSet):

@@ -116,7 +116,31 @@ class AgreementQuerySet(models.QuerySet):
         )
 
     def with_status_in(self, statuses: list[str], day: datetime.date | None = None):
-        return self.with_status(day).filter(current_status__in=statuses)
+        """Agreements in any of `statuses` on `day`, annotated like `with_status()`.
+
+        The filter is written on the dates themselves, not on the CASE, so that the
+        database can use their indexes and evaluates the CASE for the returned rows only.
+        """
+        day = day or timezone.localdate()
+        wanted = Q(pk__in=[])
+        for status in statuses:
+            wanted |= agreement_status_q(status, day)
+        return self.with_status(day).filter(wanted)
+
+
+def agreement_status_q(status: str, day: datetime.date) -> Q:
+    """The rows whose status on `day` is `status`: Agreement.status_on as a WHERE clause."""
+    horizon = day + datetime.timedelta(days=expiring_days())
+    standing = Q(terminated_on__isnull=True) | Q(terminated_on__gt=day)
+    running = standing & Q(signed_on__isnull=False, starts_on__lte=day)
+    return {
+        AgreementStatus.TERMINATED: Q(terminated_on__lte=day),
+        AgreementStatus.DRAFT: standing & Q(signed_on__isnull=True),
+        AgreementStatus.SIGNED: standing & Q(signed_on__isnull=False, starts_on__gt=day),
+        AgreementStatus.EXPIRED: running & Q(ends_on__lt=day),
+        AgreementStatus.EXPIRING: running & Q(ends_on__gte=day, ends_on__lte=horizon),
+        AgreementStatus.ACTIVE: running & (Q(ends_on__isnull=True) | Q(ends_on__gt=horizon)),
+    }.get(status, Q(pk__in=[]))
 
 
 def agreement_document_path(agreement: Agreement, filename: str) -> str:

@@ -1,0 +1,162 @@
+"""Benchmark of the staff lists (API member list, admin member changelist) at scale.
+
+Creates N members of every kind (default 1,000,000) with one agreement each, a third of
+them ended, in a throwaway database on the configured engine (DATABASE_URL; PostgreSQL
+`bench_<name>`, dropped at the end; SQLite in memory), then, for each list below, takes
+the median over `--repeat` rounds of:
+
+  latency   the whole request through the Django test client (view, queries, rendering);
+  db        the list's own SQL statements (captured from the request, the session and the
+            user's permissions left out) executed again on a plain cursor;
+  queries   how many statements the request ran.
+
+The floor is a raw `SELECT … ORDER BY name, id LIMIT 50` of the same columns from the same
+table on a plain cursor, timed in the same rounds, interleaved with the lists, so that a
+busy machine slows both alike. `ratio` is the worst list's `db` against the floor: what a
+page costs the database against the cheapest page possible (rendering HTML or JSON is
+the same work at any table size and is in `latency`).
+
+    .venv/bin/python bench/lists.py [--members N] [--repeat R] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kindnet.settings")
+
+
+def lists_to_time(members: int) -> dict[str, str]:
+    # Page 400 of 50 rows at a million members; the middle page of a smaller network.
+    deep = min(400, max(1, members // 100))
+    return {
+        "api_first_page_active": "/api/v1/members/?status=active",
+        "api_search": "/api/v1/members/?search=4242",
+        "api_deep_page": f"/api/v1/members/?page={deep}",
+        "admin_plain": "/admin/crm/member/",
+        "admin_active": "/admin/crm/member/?membership=active",
+        "admin_search": "/admin/crm/member/?q=4242",
+    }
+
+
+FLOOR_SQL = (
+    'SELECT "id", "kind", "name", "city", "country" FROM "crm_member" '
+    'ORDER BY "name", "id" LIMIT 50'
+)
+#: Statements of every request that are not the list's (session, user, permissions).
+NOT_THE_LIST = ('"django_session"', '"auth_user"', '"auth_permission"', '"auth_group"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 3,000 members")
+    args = parser.parse_args()
+    members = 3_000 if args.quick else args.members
+    repeat = 3 if args.quick else args.repeat
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.db.models.functions import Mod
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.utils import timezone
+
+    from crm.models import Agreement
+    from kindnet.demo import synthetic_network_create
+
+    setup_test_environment()
+    engine = connection.vendor
+    if engine != "sqlite":
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = (
+            f"bench_lists_{connection.settings_dict['NAME']}"
+        )
+    original_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        started = time.perf_counter()
+        synthetic_network_create(members=members, geocoded=False)
+        ended = timezone.localdate() - timezone.timedelta(days=10)
+        # A third of the members are former members: the status filter has work to do.
+        Agreement.objects.alias(third=Mod("id", 3)).filter(third=0).update(
+            ends_on=ended, starts_on=ended - timezone.timedelta(days=365)
+        )
+        if engine == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+        print(f"{engine}: {members:,} members created in {time.perf_counter() - started:.0f} s")
+
+        user = get_user_model().objects.create_superuser("bench", "bench@example.org", "x")
+        client = Client()
+        client.force_login(user)
+
+        lists = lists_to_time(members)
+        statements: dict[str, list[str]] = {}
+        queries: dict[str, int] = {}
+        for name, url in lists.items():
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            sqls = [query["sql"] for query in captured.captured_queries]
+            queries[name] = len(sqls)
+            statements[name] = [sql for sql in sqls if not any(t in sql for t in NOT_THE_LIST)]
+
+        def run_sql(sqls: list[str]) -> float:
+            start = time.perf_counter()
+            with connection.cursor() as cursor:
+                for sql in sqls:
+                    cursor.execute(sql)
+                    cursor.fetchall()
+            return (time.perf_counter() - start) * 1000
+
+        def request(url: str) -> float:
+            start = time.perf_counter()
+            assert client.get(url).status_code == 200
+            return (time.perf_counter() - start) * 1000
+
+        run_sql([FLOOR_SQL])  # warm the database's caches for every side alike
+        latency: dict[str, list[float]] = {name: [] for name in lists}
+        db: dict[str, list[float]] = {name: [] for name in lists}
+        floor: list[float] = []
+        for _ in range(repeat):
+            for name, url in lists.items():
+                floor.append(run_sql([FLOOR_SQL]))
+                latency[name].append(request(url))
+                db[name].append(run_sql(statements[name]))
+
+        floor_ms = statistics.median(floor)
+        print(f"{'list':<24}{'latency ms':>12}{'db ms':>10}{'queries':>9}")
+        for name in lists:
+            print(
+                f"{name:<24}{statistics.median(latency[name]):>12.1f}"
+                f"{statistics.median(db[name]):>10.2f}{queries[name]:>9}"
+            )
+        print(f"{'floor: raw LIMIT 50':<24}{'':>12}{floor_ms:>10.2f}{1:>9}")
+        worst = max(lists, key=lambda name: statistics.median(db[name]))
+        ratio = statistics.median(db[worst]) / floor_ms
+        slowest = max(statistics.median(latency[name]) for name in lists)
+        print(f"worst list: {worst}; goals: ratio <= 5, every latency < 300 ms")
+        figures = " ".join(
+            f"{name}_ms={statistics.median(latency[name]):.1f} {name}_queries={queries[name]}"
+            for name in lists
+        )
+        print(
+            f"RESULT ratio={ratio:.2f} max_latency_ms={slowest:.1f} floor_ms={floor_ms:.3f} "
+            f"{figures} members={members} db={engine}"
+        )
+    finally:
+        connection.creation.destroy_test_db(original_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()

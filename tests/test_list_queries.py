@@ -1,0 +1,113 @@
+"""Staff lists cost a page, not a table: status filters are WHERE clauses the database can
+index, and today's membership is computed for the rows a page shows only."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from crm.models import Agreement, AgreementStatus, Member, MembershipStatus
+from tests.factories import AgreementFactory, SchoolFactory, days, today
+
+pytestmark = pytest.mark.django_db
+
+#: Agreements by what their dates say today: (signed_on, starts_on, ends_on, terminated_on).
+AGREEMENT_SHAPES = {
+    "draft": (None, days(-10), days(300), None),
+    "signed, starts later": (days(-5), days(10), days(400), None),
+    "open-ended": (days(-100), days(-100), None, None),
+    "running": (days(-100), days(-100), days(300), None),
+    "ends in 10 days": (days(-300), days(-300), days(10), None),
+    "ends today": (days(-300), days(-300), today(), None),
+    "ended": (days(-400), days(-400), days(-1), None),
+    "terminated today": (days(-100), days(-100), days(300), today()),
+    "terminated later": (days(-100), days(-100), days(300), days(5)),
+}
+
+
+def _agreement(member: Member, shape: str) -> Agreement:
+    signed_on, starts_on, ends_on, terminated_on = AGREEMENT_SHAPES[shape]
+    return AgreementFactory(
+        member=member,
+        signed_on=signed_on,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        terminated_on=terminated_on,
+        termination_reason="Closed" if terminated_on else "",
+    )
+
+
+@pytest.fixture
+def network() -> list[Member]:
+    """A member with no agreement, one per shape, and one per pair of shapes."""
+    shapes = list(AGREEMENT_SHAPES)
+    members = [SchoolFactory(name="Nothing")]
+    for combination in [(shape,) for shape in shapes] + list(itertools.combinations(shapes, 2)):
+        member = SchoolFactory(name=" + ".join(combination))
+        for shape in combination:
+            _agreement(member, shape)
+        members.append(member)
+    return members
+
+
+def test_membership_filters_agree_with_the_membership_shown(network):
+    shown = dict(Member.objects.with_membership().values_list("pk", "membership"))
+    assert set(shown.values()) == set(MembershipStatus.values)
+    for status in MembershipStatus.values:
+        filtered = set(Member.objects.with_membership_status(status).values_list("pk", flat=True))
+        assert filtered == {pk for pk, shown_status in shown.items() if shown_status == status}
+    assert not Member.objects.with_membership_status("happy").exists()
+
+
+def test_agreement_status_filters_agree_with_each_agreement_status(network):
+    agreements = list(Agreement.objects.all())
+    assert {agreement.status_on() for agreement in agreements} == set(AgreementStatus.values)
+    for status in AgreementStatus.values:
+        filtered = set(Agreement.objects.with_status_in([status]).values_list("pk", flat=True))
+        assert filtered == {a.pk for a in agreements if a.status_on() == status}, status
+    pair = [AgreementStatus.DRAFT, AgreementStatus.EXPIRED]
+    filtered = Agreement.objects.with_status_in(pair)
+    assert {a.current_status for a in filtered} == set(pair)
+    assert not Agreement.objects.with_status_in([]).exists()
+
+
+def _list_queries(client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return [query["sql"] for query in captured.captured_queries]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/members/?status=active&page_size=5",
+        "/api/v1/schools/?status=active&page_size=2&page=2",
+        "/admin/crm/member/?membership=active",
+        "/admin/partners/school/?membership=none",
+    ],
+)
+def test_lists_compute_membership_for_the_page_only(network, superuser_client, url):
+    queries = _list_queries(superuser_client, url)
+    with_membership = [sql for sql in queries if "CASE" in sql]
+    # One query computes the statuses, for the ids of the page it names; the count and
+    # the page select their rows with EXISTS in the WHERE clause.
+    assert len(with_membership) == 1, with_membership
+    assert " IN (" in with_membership[0]
+    counts = [sql for sql in queries if sql.startswith("SELECT COUNT(*)")]
+    assert len(counts) == 1 and "EXISTS(" in counts[0] and "CASE" not in counts[0], counts
+
+
+def test_a_page_shows_each_members_own_membership(network, superuser_client):
+    rows = superuser_client.get("/api/v1/members/?page_size=100").json()["results"]
+    shown = dict(Member.objects.with_membership().values_list("pk", "membership"))
+    assert len(rows) == len(network)
+    assert {row["id"]: row["membership"] for row in rows} == shown
+    page = superuser_client.get("/admin/partners/school/?membership=lapsed")
+    labels = {str(MembershipStatus.LAPSED.label)}
+    changelist = page.context["cl"]
+    assert {str(MembershipStatus(m.membership).label) for m in changelist.result_list} == labels
+    assert changelist.result_count == sum(1 for s in shown.values() if s == "lapsed")
