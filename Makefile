@@ -8,7 +8,7 @@ PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup data clean
+.PHONY: run test lint setup data clean prod-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ lint: setup
 	$(BIN)/python .ci/import_cycles.py
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# The production profile on loopback under load, with fault drills (bench/prod_check.py):
+# its own PostgreSQL database and Redis; PROD_CHECK_ARGS=--quick is CI's shorter run.
+PROD_CHECK_ARGS ?=
+prod-check: setup
+	$(BIN)/python bench/prod_check.py $(PROD_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles

@@ -17,6 +17,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from kindnet.client_address import trusted_proxies_parse
 from kindnet.env import (
     env_bool,
     env_choice,
@@ -60,6 +61,11 @@ if not SECRET_KEY:
 elif len(SECRET_KEY) < 50 and PRODUCTION:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long in production.")
 
+# The proxies whose X-Forwarded-For is believed (addresses or networks, e.g. 127.0.0.1 or
+# 10.0.0.0/8): the client's address is decided once, by kindnet.client_address, for the
+# throttles, the rate limits, the login lockout and the logs alike.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", default=[])
+trusted_proxies_parse(TRUSTED_PROXIES)  # a bad entry stops start-up, naming the variable
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 # Every page refuses to be framed; only /map/embed/ lifts it, for MAP_EMBED_ALLOWED_ORIGINS.
@@ -77,6 +83,8 @@ if PRODUCTION:
         # owner opts in with SECURE_HSTS_PRELOAD=1, so `check --deploy` need not nag.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # --- Applications, requests, templates -----------------------------------------------
 INSTALLED_APPS = [
@@ -98,6 +106,10 @@ INSTALLED_APPS = [
     "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Staff logins: lockout after failed attempts, TOTP second factor.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # The project (set-up commands, demo data), the network core, its kinds, its features.
     "kindnet",
     "crm",
@@ -114,6 +126,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later part reads the client's address from REMOTE_ADDR.
+    "kindnet.client_address.ClientAddressMiddleware",
+    "kindnet.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -124,11 +139,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # A staff session owes its second factor before it counts (kindnet.second_factor).
+    "kindnet.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    # Writes the Content-Security-Policy that a view asks for (the map pages).
-    "csp.middleware.CSPMiddleware",
+    # One Content-Security-Policy for the site (kindnet.security); the embed's exception.
+    "kindnet.security.SiteCSPMiddleware",
+    "kindnet.security.PermissionsPolicyMiddleware",
+    # Last: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kindnet.urls"
@@ -172,8 +193,14 @@ if DATABASES["default"].get("ENGINE") not in _DATABASE_ENGINES or not DATABASES[
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets `make run` read while a task writes; a timeout instead of "database is locked".
+    # IMMEDIATE takes the write lock when a transaction starts, so that a transaction that
+    # read first waits for it too (a deferred one fails at once on its first write).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
@@ -192,6 +219,15 @@ try:
     }
 except (ImproperlyConfigured, KeyError, ValueError) as exc:
     raise ImproperlyConfigured(f"CACHE_URL is not a valid cache URL: {exc}") from exc
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A dead Redis must cost a request milliseconds, not the client's default of waiting
+    # forever: public pages then do without the cache (crm.shared_cache).
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "socket_connect_timeout": env_float("CACHE_CONNECT_TIMEOUT", default=0.5, minimum=0.05),
+            "socket_timeout": env_float("CACHE_TIMEOUT", default=1.0, minimum=0.05),
+        }
+    )
 
 # --- E-mail: printed on the console by default, EMAIL_URL=smtp+tls://… in production -
 try:
@@ -211,6 +247,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out username or address before the password is even checked.
+    "kindnet.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Only staff have accounts: sessions are a working day long, not Django's two weeks.
+SESSION_COOKIE_AGE = env_int("STAFF_SESSION_HOURS", default=8, minimum=1, maximum=24 * 14) * 3600
+STAFF_SECOND_FACTOR = env_choice(
+    "STAFF_SECOND_FACTOR", default="privileged", choices=("privileged", "all-staff", "optional")
+)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", default="Kindnet")
+# django-axes: LOGIN_FAILURE_LIMIT failures lock the username, and (separately) the
+# address, for LOGIN_LOCKOUT_MINUTES; a success resets the count.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", default=15, minimum=1) / 60
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "kindnet.client_address.request_client_address"
+AXES_LOCKOUT_TEMPLATE = "kindnet/locked_out.html"
+AXES_VERBOSE = False
 
 # --- Languages and time ---------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", default="en")
@@ -263,11 +319,25 @@ _TASK_BACKENDS = {
 TASKS_BACKEND = env_choice("TASKS_BACKEND", default="immediate", choices=tuple(_TASK_BACKENDS))
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
 
-# --- Logging --------------------------------------------------------------------------
+# --- Logging: JSON lines with the request id (LOG_FORMAT=text for a terminal) -------
+LOG_FORMAT = env_choice(
+    "LOG_FORMAT", default="json" if PRODUCTION else "text", choices=("json", "text")
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "kindnet.request_log.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "kindnet.request_log.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {
         "handlers": ["console"],
         "level": env_choice(
@@ -280,8 +350,30 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # The immediate task backend would log two lines per geocoded member.
         "django_tasks": {"level": "WARNING"},
+        # Lockouts are logged as warnings; axes' INFO lines repeat every login.
+        "axes": {"level": "WARNING"},
+        # One line per request comes from kindnet.request; Django's would repeat it.
+        "django.server": {"level": "WARNING"},
+        # A 4xx is the client's doing; 5xx still reach the log (django.request ERROR).
+        "django.request": {"level": "ERROR"},
     },
 }
+# Errors (and their request id) go to Sentry when a DSN is given.
+SENTRY_DSN = env_str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=KINDNET_ENV,
+        send_default_pii=False,
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", default=0.0, maximum=1.0),
+    )
+
+# --- Health (/health/) ----------------------------------------------------------------
+# The queue is "degraded" when its oldest waiting task is older than this (no worker?).
+HEALTH_TASK_MAX_AGE_SECONDS = env_int("HEALTH_TASK_MAX_AGE_SECONDS", default=900, minimum=1)
+HEALTH_DISK_MIN_FREE_MB = env_int("HEALTH_DISK_MIN_FREE_MB", default=1024, minimum=0)
 
 # --- The network core (crm) -----------------------------------------------------------
 AGREEMENT_REFERENCE_PREFIX = env_str("AGREEMENT_REFERENCE_PREFIX", default="IKM")
@@ -308,6 +400,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Throttles count in the configured cache (CACHE_URL), shared by every worker on Redis.
     "DEFAULT_THROTTLE_RATES": {},
+    # Throttles read the client's address from REMOTE_ADDR, which kindnet.client_address
+    # has decided (TRUSTED_PROXIES); 0 stops DRF believing X-Forwarded-For on its own.
+    "NUM_PROXIES": 0,
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from kindnet import views
+
 admin.site.site_header = _("Kindnet")
 admin.site.site_title = _("Kindnet")
 admin.site.index_title = _("Network administration")
@@ -12,6 +14,10 @@ admin.site.index_title = _("Network administration")
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The staff's second factor (kindnet.second_factor), before the admin they lead to.
+    path("account/second-factor/", views.second_factor_verify, name="second_factor_verify"),
+    path("account/second-factor/setup/", views.second_factor_setup, name="second_factor_setup"),
+    path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     # Join requests of municipalities: public form, search, staff download (issue 5).

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
+from crm.shared_cache import CacheUnavailable, cache_call
 from crm.views import private_document_response
 from municipalities.forms import JoinRequestForm, form_started_token
 from municipalities.models import JoinRequest, JoinRequestChannel
@@ -23,6 +24,8 @@ from municipalities.services import chapter_contact_email, join_request_submit
 from municipalities.uploads import UploadSizeGuard, upload_size_guard_install
 
 SUPPORTED_LANGUAGES = dict(settings.LANGUAGES)
+#: What a refused submission is told to wait while the shared cache is down.
+JOIN_RETRY_AFTER_SECONDS = 300
 
 
 def _language(request: HttpRequest) -> str:
@@ -36,8 +39,13 @@ def _language(request: HttpRequest) -> str:
 
 
 def _rate_limited(request: HttpRequest, *, group: str, rate: str) -> bool:
-    return is_ratelimited(
-        request, group=group, key="ip", rate=rate, method=["GET", "POST"], increment=True
+    """Counted per client address (kindnet.client_address) in the shared cache; raises
+    CacheUnavailable when the cache cannot count."""
+    return cache_call(
+        lambda: is_ratelimited(
+            request, group=group, key="ip", rate=rate, method=["GET", "POST"], increment=True
+        ),
+        what=f"rate limit {group}",
     )
 
 
@@ -47,7 +55,13 @@ def _rate_limited(request: HttpRequest, *, group: str, rate: str) -> bool:
 def join_form(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         # Counted before the body is read: a flood costs no parsing.
-        if _rate_limited(request, group="join-request", rate=settings.JOIN_REQUEST_RATE):
+        try:
+            limited = _rate_limited(request, group="join-request", rate=settings.JOIN_REQUEST_RATE)
+        except CacheUnavailable:
+            # Fails closed: without the cache nothing can count submissions, and an
+            # unlimited form is a spam gate. Nothing is read or stored.
+            return _unavailable(request)
+        if limited:
             return _too_many(request)  # in the language of ?lang= or the browser
         guard = upload_size_guard_install(request)
     else:
@@ -127,6 +141,17 @@ def _too_many(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    response = render(
+        request,
+        "municipalities/join_unavailable.html",
+        {"contact_email": chapter_contact_email(country="IT")},
+        status=503,
+    )
+    response["Retry-After"] = str(JOIN_RETRY_AFTER_SECONDS)
+    return response
+
+
 @require_GET
 def join_thanks(request: HttpRequest, reference: str) -> HttpResponse:
     join_request = get_object_or_404(JoinRequest, reference=reference)
@@ -156,7 +181,11 @@ def privacy_notice(request: HttpRequest) -> HttpResponse:
 def municipality_search(request: HttpRequest) -> JsonResponse:
     """Search-as-you-type over the official list: ?q=citta di c&country=IT."""
     with translation.override(_language(request)):
-        if _rate_limited(request, group="join-search", rate=settings.JOIN_SEARCH_RATE):
+        try:
+            limited = _rate_limited(request, group="join-search", rate=settings.JOIN_SEARCH_RATE)
+        except CacheUnavailable:
+            limited = False  # fails open: a read of the public official list
+        if limited:
             return JsonResponse(
                 {"detail": _("Too many searches from your address. Wait a minute and retry.")},
                 status=429,

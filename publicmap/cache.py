@@ -15,6 +15,11 @@ this process keeps (for up to MAP_CACHE_TIMEOUT). So:
 
 The answers themselves stay in the default cache either way: their key holds the
 version, so a per-process copy is never served after a change.
+
+When the shared cache is down (`crm.shared_cache.CacheUnavailable`), reading the version
+raises and the feed is built without the cache; a change made meanwhile cannot bump it,
+so this process bumps it at its next successful read (a restarted Redis has lost the
+version anyway, which makes every old answer unreachable).
 """
 
 from __future__ import annotations
@@ -28,11 +33,14 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 
+from crm.shared_cache import CacheUnavailable, cache_call
 from publicmap.models import MapFeedVersion
 
 MAP_FEED_VERSION_KEY = "map-feed:version"
 #: The smallest step of the version, so that it always moves even if clocks disagree.
 STEP = 0.001
+#: A change this process could not announce while the cache was down.
+_bump_missed = False
 
 
 def map_feed_version_in_cache() -> bool:
@@ -45,9 +53,14 @@ def map_feed_version() -> float:
 
     Bumped by `map_feed_invalidate`; set to now when it was lost (the cache evicted it,
     the row was deleted), which can only make clients fetch the feed once more.
+    Raises CacheUnavailable when the version lives in a cache that is down.
     """
     if map_feed_version_in_cache():
-        return _cache_version()
+        global _bump_missed
+        if _bump_missed:
+            cache_call(_cache_version_bump, what="map feed version")
+            _bump_missed = False
+        return cache_call(_cache_version, what="map feed version")
     return _database_version()
 
 
@@ -58,8 +71,8 @@ def map_feed_invalidate() -> None:
         # commits: a request that read the rows before the commit cached its answer
         # under the first version, which the second makes stale. Outside a transaction
         # both happen at once.
-        _cache_version_bump()
-        transaction.on_commit(_cache_version_bump)
+        _cache_version_bump_or_remember()
+        transaction.on_commit(_cache_version_bump_or_remember)
     else:
         # One UPDATE in the caller's transaction: this connection sees the new version
         # at once, every other process when the transaction commits, together with the
@@ -80,6 +93,15 @@ def _cache_version() -> float:
         cache.add(MAP_FEED_VERSION_KEY, time.time(), timeout=None)
         version = cache.get(MAP_FEED_VERSION_KEY) or time.time()
     return float(version)
+
+
+def _cache_version_bump_or_remember() -> None:
+    """A save must not fail because the cache is down: remember to bump it later."""
+    global _bump_missed
+    try:
+        cache_call(_cache_version_bump, what="map feed version bump")
+    except CacheUnavailable:
+        _bump_missed = True
 
 
 def _cache_version_bump() -> None:

@@ -3,8 +3,9 @@
 Both pages are the same Leaflet map fed by the public GeoJSON feed (/api/v1/map/,
 routed by `api.urls`); they only read and check the query parameters (initial
 filters, centre, zoom, language), render the filter options from the database and
-set the security headers: a strict Content-Security-Policy on both, and framing
-allowed only on the embed, only for the origins in MAP_EMBED_ALLOWED_ORIGINS.
+set the security headers: the site's strict Content-Security-Policy on both
+(kindnet.security), and framing allowed only on the embed, only for the origins in
+MAP_EMBED_ALLOWED_ORIGINS.
 
 The feed's body is built once per (filters, zoom, language, day, network version)
 and kept gzipped in the cache; any change to the network bumps the version
@@ -21,10 +22,9 @@ import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
 
-from csp.constants import NONE, SELF
-from csp.decorators import csp
+from csp.constants import NONE
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -43,6 +43,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from crm.models import MemberKind, Sector
+from crm.shared_cache import CacheUnavailable, cache_call
 from publicmap.cache import map_feed_version
 from publicmap.params import MapFeedParameters, MapPageParameters
 from publicmap.renderers import FirstRendererNegotiation, GeoJSONRenderer
@@ -58,35 +59,10 @@ MAP_FEED_PATH = "api/v1/map/"
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 #: Fast enough to keep a cold 100,000-member feed quick, and still about 10x smaller.
 GZIP_LEVEL = 1
-
-
-def tile_source(url: str) -> str | None:
-    """The CSP source of the tile server: `https://{s}.tile.example` → `https://*.tile.example`."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    host = parts.netloc.replace("{s}", "*")
-    if "{" in host:  # another placeholder in the host: allow the scheme only
-        return f"{parts.scheme}:"
-    return f"{parts.scheme}://{host}"
-
-
-def map_content_security_policy(*, embed: bool) -> dict[str, list[str]]:
-    """No inline script or style, data only from this site, images also from the tile host."""
-    tiles = tile_source(settings.MAP_TILE_URL)
-    ancestors = list(settings.MAP_EMBED_ALLOWED_ORIGINS) if embed else []
-    return {
-        "default-src": [NONE],
-        "script-src": [SELF],
-        "style-src": [SELF],
-        # data: is Leaflet's blank image, set on tiles it stops loading while zooming.
-        "img-src": [SELF, "data:", *([tiles] if tiles else [])],
-        "connect-src": [SELF],
-        "font-src": [SELF],
-        "base-uri": [NONE],
-        "form-action": [SELF],
-        "frame-ancestors": ancestors or [NONE],
-    }
+#: Says where the answer came from: `hit`, `miss` (built and cached) or `unavailable`
+#: (the shared cache is down: built for this request only).
+MAP_CACHE_HEADER = "X-Map-Cache"
+MAP_CACHE_HIT, MAP_CACHE_MISS, MAP_CACHE_UNAVAILABLE = "hit", "miss", "unavailable"
 
 
 def _selected(options: list[MapFilterOption], value: str, label: str) -> list[MapFilterOption]:
@@ -188,22 +164,19 @@ def _render_map(request: HttpRequest, *, embed: bool) -> HttpResponse:
     return render(request, template, context)
 
 
-def map_policy(*, embed: bool) -> Callable[[View], View]:
-    """django-csp's `csp` decorator, with the policy built from the settings of each request."""
+def embed_frame_ancestors(view: View) -> View:
+    """The site's Content-Security-Policy (kindnet.security), with `frame-ancestors`
+    replaced by MAP_EMBED_ALLOWED_ORIGINS of this request's settings: the one exception."""
 
-    def decorator(view: View) -> View:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            policy = map_content_security_policy(embed=embed)
-            return csp(policy)(view)(request, *args, **kwargs)
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        ancestors = list(settings.MAP_EMBED_ALLOWED_ORIGINS) or [NONE]
+        return csp_replace({"frame-ancestors": ancestors})(view)(request, *args, **kwargs)
 
-        return wrapped
-
-    return decorator
+    return wrapped
 
 
 @require_safe
-@map_policy(embed=False)
 def map_page(request: HttpRequest) -> HttpResponse:
     """The public map of the network, with filters and a list of what is in view."""
     return _render_map(request, embed=False)
@@ -211,7 +184,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @xframe_options_exempt
-@map_policy(embed=True)
+@embed_frame_ancestors
 def map_embed(request: HttpRequest) -> HttpResponse:
     """The same map without the page around it, for an <iframe> on an allowed site."""
     return _render_map(request, embed=True)
@@ -234,7 +207,10 @@ class MapFeedView(APIView):
             raise ValidationError({name: list(errors) for name, errors in params.errors.items()})
         filters, zoom = params.filters(), params.cleaned_data["zoom"]
         language = params.cleaned_data["lang"] or _request_language()
-        version = map_feed_version()
+        try:
+            version = map_feed_version()
+        except CacheUnavailable:
+            return self._without_cache(request, filters=filters, zoom=zoom, language=language)
         today = timezone.localdate()
         # "Active today" changes at midnight with no write, so the day is part of the key.
         key = f"{filters.cache_key()};z={zoom};l={language};d={today.isoformat()}"
@@ -248,19 +224,52 @@ class MapFeedView(APIView):
             return self._finish(not_modified, etag, last_modified)
 
         body_key = f"map-feed:{version:.6f}:{digest}"
-        body = cache.get(body_key)
+        state = MAP_CACHE_HIT
+        try:
+            body = cache_call(lambda: cache.get(body_key), what="map feed")
+        except CacheUnavailable:
+            body, state = None, MAP_CACHE_UNAVAILABLE
         if body is None:
             feed = map_feed_json(filters=filters, zoom=zoom, language=language)
             body = gzip.compress(feed, compresslevel=GZIP_LEVEL, mtime=0)
-            cache.set(body_key, body, timeout=settings.MAP_CACHE_TIMEOUT)
+            if state == MAP_CACHE_HIT:
+                state = MAP_CACHE_MISS
+                try:
+                    cache_call(
+                        lambda: cache.set(body_key, body, timeout=settings.MAP_CACHE_TIMEOUT),
+                        what="map feed",
+                    )
+                except CacheUnavailable:
+                    state = MAP_CACHE_UNAVAILABLE
+        response = self._feed_response(request, body, language=language, state=state)
+        return self._finish(response, etag, last_modified)
+
+    def _without_cache(
+        self, request: Request, *, filters: Any, zoom: int, language: str
+    ) -> HttpResponse:
+        """The cache (and with it the version) is down: build the answer, without validators
+        (no ETag: there is no version to tie it to), kept by browsers for a short while."""
+        feed = map_feed_json(filters=filters, zoom=zoom, language=language)
+        body = gzip.compress(feed, compresslevel=GZIP_LEVEL, mtime=0)
+        response = self._feed_response(
+            request, body, language=language, state=MAP_CACHE_UNAVAILABLE
+        )
+        patch_cache_control(response, public=True, max_age=min(60, settings.MAP_MAX_AGE))
+        patch_vary_headers(response, ["Accept-Encoding", "Accept-Language"])
+        return response
+
+    def _feed_response(
+        self, request: Request, body: bytes, *, language: str, state: str
+    ) -> HttpResponse:
         response = HttpResponse(content_type="application/geo+json")
         response["Content-Language"] = language
+        response[MAP_CACHE_HEADER] = state
         if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
             response["Content-Encoding"] = "gzip"
         else:
             body = gzip.decompress(body)
         response.content = body
-        return self._finish(response, etag, last_modified)
+        return response
 
     def _finish(self, response: HttpResponse, etag: str, last_modified: float) -> HttpResponse:
         response["ETag"] = etag

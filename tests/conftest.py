@@ -5,6 +5,11 @@
 - charlie, chapter staff: staff with view/add/change/delete on the network;
   both work for all chapters (the chapter scope is tested in tests/test_roles.py);
 - alice, the superuser.
+
+Staff log in through `login_verified(client, user)`: the session also carries a proven
+second factor (a TOTP device of the user's), as after the real login in production,
+where superusers must have one (kindnet.second_factor). `client.force_login` alone gives
+a superuser a session that only leads to the second-factor page.
 """
 
 from __future__ import annotations
@@ -53,10 +58,30 @@ def superuser(django_user_model):
     return django_user_model.objects.create_superuser("alice", "alice@example.org", "pw")
 
 
-def _client_for(user) -> Client:
-    client = Client()
+def login_verified(client: Client, user) -> Client:
+    """Log `user` in on `client` as if they had typed their password and a valid TOTP code."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
     client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     return client
+
+
+def _client_for(user) -> Client:
+    return login_verified(Client(), user)
+
+
+@pytest.fixture
+def admin_client(django_user_model) -> Client:
+    """pytest-django's `admin_client`, with the second factor a superuser must prove."""
+    user = django_user_model.objects.create_superuser("admin", "admin@example.org", "password")
+    return _client_for(user)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from ambassadors.models import Ambassador
 from crm.models import Agreement, Chapter, Contact, Member, Sector
 from municipalities.models import Municipality
 from partners.models import Company, School
+from tests.conftest import login_verified
 from tests.factories import (
     AgreementFactory,
     AmbassadorFactory,
@@ -629,5 +630,5 @@ def test_technical_records_are_for_superusers_only(
         token.key
         not in client.get(f"/admin/authtoken/tokenproxy/{superuser.pk}/change/").content.decode()
     )
-    client.force_login(superuser)
+    login_verified(client, superuser)
     assert client.get(url).status_code == 200

@@ -106,7 +106,11 @@ def test_ensure_admin_generates_and_prints_a_password(monkeypatch, capsys, clien
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_staff and admin.is_superuser
     assert client.login(username="admin", password=password)
-    assert client.get("/admin/").status_code == 200
+    # A superuser is led to set up the second factor before the admin opens.
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account/second-factor/setup/?next=%2Fadmin%2F"
+    assert client.get(response.headers["Location"]).status_code == 200
 
 
 def test_ensure_admin_leaves_an_ordinary_admin_user_alone(django_user_model, capsys):

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from crm.models import Agreement, ChapterScope, ConsentEvent, Contact, Member, PersonalDataAccess
 from municipalities.models import JoinRequest
+from tests.conftest import login_verified
 from tests.factories import (
     AgreementFactory,
     AmbassadorFactory,
@@ -176,7 +177,7 @@ def test_the_dpo_exports_people_from_the_admin_and_views_are_recorded(giulietta,
     dpo.groups.add(Group.objects.get(name="Data protection officer"))
     ChapterScope.objects.create(user=dpo, all_chapters=True)
     client = Client()
-    client.force_login(dpo)
+    login_verified(client, dpo)
     assert client.get(f"/admin/ambassadors/ambassador/{person.pk}/change/").status_code == 200
     # Also from the list of all members; a school's page is no person's.
     assert client.get(f"/admin/crm/member/{person.pk}/change/").status_code == 200
@@ -199,7 +200,7 @@ def test_the_dpo_exports_people_from_the_admin_and_views_are_recorded(giulietta,
     viewer = django_user_model.objects.create_user("cv", password="pw", is_staff=True)
     viewer.groups.add(Group.objects.get(name="Chapter viewer"))
     ChapterScope.objects.create(user=viewer, all_chapters=True)
-    client.force_login(viewer)
+    login_verified(client, viewer)
     page = client.get("/admin/ambassadors/ambassador/")
     assert "people_export" not in page.content.decode()
 
@@ -290,7 +291,7 @@ def test_documents_download_within_the_chapter_only(private_root, django_user_mo
     manager.groups.add(Group.objects.get(name="Chapter manager"))
     ChapterScope.objects.create(user=manager).chapters.add(it)
     client = Client()
-    client.force_login(manager)
+    login_verified(client, manager)
     response = client.get(f"/staff/agreements/{own.pk}/document.pdf")
     assert response.status_code == 200
     assert (

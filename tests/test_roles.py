@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 
 from api.urls import router
 from crm.models import ChapterScope
+from tests.conftest import login_verified
 from tests.factories import (
     AgreementFactory,
     AmbassadorFactory,
@@ -74,6 +75,10 @@ PAGES: dict[str, tuple[str, bool]] = {
     "auth.User": ("- - - - C", False),
     "authtoken.TokenProxy": ("- - - - C", False),  # tokens: superusers only
     "django_tasks_database.DBTaskResult": ("- - - - V", False),
+    "axes.AccessAttempt": ("- - - - V", False),  # login failures and lockouts
+    "axes.AccessFailureLog": ("- - - - V", False),
+    "axes.AccessLog": ("- - - - V", False),
+    "otp_totp.TOTPDevice": ("- - - - C", False),  # staff's second factors
 }
 # The staff API's endpoints and the page whose rights they follow; one line each.
 ENDPOINTS: dict[str, str] = {
@@ -116,6 +121,9 @@ OTHER_URLS: dict[str, str] = {
     "jsi18n": "admin",
     "app_list": "admin",
     "view_on_site": "admin",
+    "health": "public short answer, details for staff (tests/test_health.py)",
+    "second_factor_setup": "staff signing in (tests/test_staff_login.py)",
+    "second_factor_verify": "staff signing in (tests/test_staff_login.py)",
 }
 
 
@@ -241,7 +249,7 @@ def test_admin_pages_follow_the_role_and_the_chapter(network, role):
     clients = {}
     for where in ("IT", "none"):
         clients[where] = Client()
-        clients[where].force_login(users[role, where])
+        login_verified(clients[where], users[role, where])
     for label, (_rights_line, scoped) in PAGES.items():
         rights = _rights(label, role)
         app, model = label.lower().split(".")
@@ -306,7 +314,7 @@ def test_staff_api_follows_the_role_and_the_chapter(network, role):
 def test_filter_choices_and_autocomplete_show_only_own_chapters(network):
     records, users = network
     client = Client()
-    client.force_login(users[CM, "IT"])
+    login_verified(client, users[CM, "IT"])
     page = client.get("/admin/partners/school/")
     chapters = {
         choice["display"]
@@ -327,7 +335,7 @@ def test_filter_choices_and_autocomplete_show_only_own_chapters(network):
 def test_history_of_another_chapters_record_is_a_404(network):
     records, users = network
     client = Client()
-    client.force_login(users[CV, "IT"])
+    login_verified(client, users[CV, "IT"])
     for label in ("partners.School", "crm.Contact", "municipalities.JoinRequest"):
         app, model = label.lower().split(".")
         own, other = records["IT"][label], records["CH"][label]
@@ -415,7 +423,7 @@ def test_no_one_but_a_superuser_reads_a_token(network):
     token = Token.objects.create(user=root)
     for role in (NA, CM, CV, DPO):
         client = Client()
-        client.force_login(users[role, "IT"])
+        login_verified(client, users[role, "IT"])
         for url in (
             "/admin/authtoken/tokenproxy/",
             f"/admin/authtoken/tokenproxy/{root.pk}/change/",
@@ -425,7 +433,7 @@ def test_no_one_but_a_superuser_reads_a_token(network):
             assert token.key not in response.content.decode()
     # The superuser sees the token's owner and date, never the key after its creation.
     client = Client()
-    client.force_login(root)
+    login_verified(client, root)
     for url in ("/admin/authtoken/tokenproxy/", f"/admin/authtoken/tokenproxy/{root.pk}/change/"):
         response = client.get(url)
         assert response.status_code == 200
@@ -445,7 +453,7 @@ def test_no_one_but_a_superuser_reads_a_token(network):
 def test_roles_have_descriptions_in_the_admin(network):
     _records, users = network
     client = Client()
-    client.force_login(users[SU, "IT"])
+    login_verified(client, users[SU, "IT"])
     page = client.get("/admin/auth/group/").content.decode()
     for role in (NA, CM, CV, DPO):
         assert role in page

@@ -146,6 +146,11 @@ def test_production_is_hardened():
         ({"CORS_ALLOWED_ORIGINS": "https://a.example/x"}, "CORS_ALLOWED_ORIGINS: 'https://a."),
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL must be one of debug, info, warning"),
         ({"GEOCODER_TIMEOUT": "0"}, "GEOCODER_TIMEOUT must be at least 0.1"),
+        ({"TRUSTED_PROXIES": "127.0.0.1,proxy"}, "TRUSTED_PROXIES: 'proxy' is not an IP"),
+        ({"STAFF_SECOND_FACTOR": "never"}, "STAFF_SECOND_FACTOR must be one of privileged"),
+        ({"STAFF_SESSION_HOURS": "0"}, "STAFF_SESSION_HOURS must be at least 1"),
+        ({"LOGIN_FAILURE_LIMIT": "x"}, "LOGIN_FAILURE_LIMIT must be a whole number"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be one of json, text"),
     ],
 )
 def test_other_bad_values_name_their_variable(variables, message):

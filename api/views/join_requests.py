@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import APIException, Throttled
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -28,6 +28,7 @@ from api.serializers.join_requests import (
     JoinRequestSerializer,
 )
 from api.views.base import ChapterScopedMixin
+from crm.shared_cache import CacheUnavailable, cache_call
 from municipalities.filters import JoinRequestFilterSet
 from municipalities.models import JoinRequest
 from municipalities.services import (
@@ -38,10 +39,38 @@ from municipalities.services import (
 from municipalities.uploads import upload_size_guard_install
 
 
+class JoinRequestsPaused(APIException):
+    """The shared cache is down: submissions cannot be counted, so none is taken."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "join_requests_paused"
+    wait = 300  # DRF turns it into Retry-After
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Join requests cannot be accepted at this moment because of a technical "
+                "problem on our side. Nothing was stored. Please try again in a few minutes, "
+                "or write to %(email)s."
+            )
+            % {"email": chapter_contact_email(country="IT")}
+        )
+
+
 class JoinRequestRateThrottle(SimpleRateThrottle):
     """JOIN_REQUEST_RATE per client address, counted in the configured cache."""
 
     scope = "join_request"
+
+    def allow_request(self, request, view) -> bool:
+        # Fails closed, like the form: an uncounted public upload endpoint is a spam gate.
+        try:
+            return cache_call(
+                lambda: super(JoinRequestRateThrottle, self).allow_request(request, view),
+                what="join request throttle",
+            )
+        except CacheUnavailable:
+            raise JoinRequestsPaused() from None
 
     def get_rate(self) -> str:
         return settings.JOIN_REQUEST_RATE
