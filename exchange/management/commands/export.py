@@ -4,11 +4,23 @@ Kindnet's resources and formats; people (ambassadors, contacts) need a permitted
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable, Iterator
 
 from django.core.management.base import CommandError
 
 from crm.scope import scope_queryset
 from exchange.commands import format_for, model_perm, resource_class_for, user_for
+from exchange.export import export_stream
+
+
+def transcode(chunks: Iterable[bytes], encoding: str) -> Iterator[bytes]:
+    """UTF-8 chunks (each ends at a row) in another encoding, without the byte order mark."""
+    for chunk in chunks:
+        try:
+            yield chunk.decode("utf-8").removeprefix("\ufeff").encode(encoding)
+        except (LookupError, UnicodeEncodeError) as exc:
+            raise CommandError(f"Cannot write the export as {encoding}: {exc}.") from exc
+
 
 LibraryCommand = importlib.import_module("import_export.management.commands.export").Command
 
@@ -33,12 +45,16 @@ class Command(LibraryCommand):
         user = user_for(options.get("user"), perms=perms)
         resource = resource_class()
         # As in the admin: a user exports the rows of their chapters only.
-        queryset = None if user is None else scope_queryset(resource.get_queryset(), user)
-        data = export_format.export_data(resource.export(queryset=queryset))
-        if not export_format.is_binary():
-            data = data.encode(options.get("encoding") or "utf-8")
+        queryset = resource.get_queryset()
+        if user is not None:
+            queryset = scope_queryset(queryset, user)
+        # Written as it is read, a chunk at a time (exchange/export.py): memory stays flat.
+        chunks = export_stream(resource, queryset, export_format)
+        encoding = (options.get("encoding") or "utf-8").lower().replace("_", "-")
+        if not export_format.is_binary() and encoding not in ("utf-8", "utf8"):
+            chunks = transcode(chunks, encoding)
         if options.get("output"):
             with open(options["output"], "wb") as handle:
-                handle.write(data)
+                handle.writelines(chunks)
         else:
-            self.stdout.buffer.write(data)
+            self.stdout.buffer.writelines(chunks)
