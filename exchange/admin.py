@@ -13,7 +13,6 @@ from import_export.admin import ExportActionMixin, ImportMixin
 from import_export.signals import post_export
 
 from exchange.export import export_stream
-
 from exchange.formats import (
     EXPORT_FORMATS,
     IMPORT_FORMATS,
@@ -72,9 +71,8 @@ class NetworkImportExportMixin(ImportMixin, ExportActionMixin):
             export_stream(resource, queryset, file_format, export_fields=export_fields),
             content_type=file_format.get_content_type(),
         )
-        response["Content-Disposition"] = 'attachment; filename="{}"'.format(
-            self.get_export_filename(request, queryset, file_format)
-        )
+        name = self.get_export_filename(request, queryset, file_format)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         post_export.send(sender=None, model=self.model)
         return response
 
