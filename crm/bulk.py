@@ -17,10 +17,14 @@ from crm.models import Chapter, Member
 
 
 @transaction.atomic
-def members_bulk_create(members: Sequence[Member], *, batch_size: int = 2000) -> list[Member]:
+def members_bulk_create(
+    members: Sequence[Member], *, batch_size: int = 2000, normalized: bool = False
+) -> list[Member]:
     """Insert `members` (all of one kind) and return them with their primary keys set.
 
     Signals do not fire (as with bulk_create); callers enqueue geocoding themselves.
+    `normalized=True`: the caller already ran `normalize()` on every member and changed
+    nothing since (imports validate first), so it is not run a second time.
     """
     if not members:
         return []
@@ -32,7 +36,8 @@ def members_bulk_create(members: Sequence[Member], *, batch_size: int = 2000) ->
     chapters = dict(Chapter.objects.values_list("country", "pk"))
     parents = []
     for member in members:
-        member.normalize()
+        if not normalized:
+            member.normalize()
         member.kind = model.KIND or member.kind
         if member.chapter_id is None:
             member.chapter_id = chapters.get(str(member.country))

@@ -74,6 +74,12 @@ def phone_example(country: object) -> str:
     return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+#: E.164 forms already computed, by (value as typed, country); bounded. An import asks the
+#: same row's number several times (normalise, validate, write): phonenumbers parses once.
+_E164_SEEN: dict[tuple[str, str], str] = {}
+_E164_SEEN_MAX = 8192
+
+
 def phone_e164(value: str, country: object) -> str:
     """`value` as an E.164 number (+390212345678), read as a number of `country` unless
     it starts with +; "" stays "". Raises ValidationError naming the expected form."""
@@ -81,6 +87,9 @@ def phone_e164(value: str, country: object) -> str:
     if not value:
         return ""
     code = _country_code(country)
+    known = _E164_SEEN.get((value, code))
+    if known is not None:
+        return known
     try:
         number = phonenumbers.parse(value, code or None)
     except phonenumbers.NumberParseException:
@@ -91,7 +100,12 @@ def phone_e164(value: str, country: object) -> str:
             % {"country": countries.name(code or "IT"), "example": phone_example(code)},
             code="invalid_phone",
         )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if len(_E164_SEEN) >= _E164_SEEN_MAX:
+        _E164_SEEN.clear()
+    # The E.164 form reads back as itself, so the next call with it needs no parse either.
+    _E164_SEEN[(value, code)] = _E164_SEEN[(e164, code)] = e164
+    return e164
 
 
 def phone_normalize(value: str, country: object) -> str:

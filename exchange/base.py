@@ -297,7 +297,8 @@ class NetworkResource(resources.ModelResource):
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
-        self.normalize(instance)
+        if import_validation_errors:
+            self.normalize(instance)  # skip_row, which normalises, stopped short
         # Relations come from lookups loaded once (widgets); Django would check each
         # with a query per row, as it would uniqueness and constraints (see validate_row).
         # CountryWidget only returns valid codes, and django-countries' own check walks

@@ -29,11 +29,11 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import connections, models
-from django.db.models import BooleanField
-from django.db.models.expressions import RawSQL
+from django.db import models
 from import_export import widgets
 from import_export.formats import base_formats
+
+from exchange.queries import rows_with
 
 EXPORT_CHUNK = 2000
 #: Bytes read at a time from a finished XLSX file.
@@ -168,7 +168,11 @@ def _links(column: Column, pks: list) -> dict[object, list]:
     through = relation.remote_field.through
     source = f"{relation.m2m_field_name()}_id"
     target = f"{relation.m2m_reverse_field_name()}_id"
-    pairs = list(_of_rows(through.objects.all(), source, pks).values_list(source, target))
+    pairs = [
+        pair
+        for part in rows_with(through.objects.all(), source, pks)
+        for pair in part.values_list(source, target)
+    ]
     missing = {t for _s, t in pairs if t not in column.cache}
     if missing:
         column.cache.update(relation.related_model._base_manager.in_bulk(sorted(missing)))
@@ -176,19 +180,6 @@ def _links(column: Column, pks: list) -> dict[object, list]:
     for source_id, target_id in pairs:
         linked.setdefault(source_id, []).append(column.cache[target_id])
     return linked
-
-
-def _of_rows(queryset, attname: str, pks: list):
-    """`queryset` limited to rows whose `attname` is in `pks`.
-
-    On PostgreSQL one array parameter (`= ANY(%s)`): psycopg spends more time binding an
-    IN list of 2,000 parameters than the database spends answering."""
-    if connections[queryset.db].vendor != "postgresql":
-        return queryset.filter(**{f"{attname}__in": pks})
-    column = queryset.model._meta.get_field(attname.removesuffix("_id")).column
-    table = queryset.model._meta.db_table
-    condition = RawSQL(f'"{table}"."{column}" = ANY(%s)', (list(pks),), BooleanField())
-    return queryset.filter(condition)
 
 
 def export_stream(

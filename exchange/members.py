@@ -22,7 +22,8 @@ from crm.bulk import members_bulk_create
 from crm.models import MEMBER_EDITABLE_FIELDS, Member
 from crm.names import place_name_normalize
 from crm.signals import members_moved_send
-from exchange.base import CHUNK, NetworkResource, chunks
+from exchange.base import CHUNK, NetworkResource, chunks, frozen
+from exchange.queries import rows_with
 from exchange.widgets import ChapterWidget, CountryWidget, SectorsWidget, cell_text
 
 #: The columns every kind shares, after its own ones.
@@ -46,32 +47,73 @@ def same_province(one: str, other: str) -> bool:
 
 
 class MemberDirectory:
-    """Every member of one kind by natural key and by name + city + country (with its
-    province), in one query."""
+    """Members of one kind by natural key and by name + city + country (with province).
 
-    def __init__(self, resource_class: type[MemberResource]) -> None:
-        model = resource_class._meta.model
-        key_fields = list(resource_class.key_fields)
+    Without `keys`, every member of the kind (agreements and contacts name members by key
+    or by name). With `keys` (the natural keys a file holds), an import's own kind costs
+    what the file costs: the members with those keys, from an index; members *without* a
+    key, which a keyed row may only resemble (a possible duplicate); and, only when
+    `names` is true (the file has rows without a key, which may match any member by name),
+    every member of the kind in `countries`. Labels for messages are made on demand.
+    """
+
+    def __init__(
+        self,
+        resource_class: type[MemberResource],
+        *,
+        keys: set[tuple] | None = None,
+        names: bool = True,
+        countries: set[str] | None = None,
+    ) -> None:
+        self.resource_class = resource_class
         self.by_key: dict[tuple, int] = {}
         self.by_name: dict[NameKey, list[int]] = defaultdict(list)
         self.keyed: set[int] = set()
-        self.labels: dict[int, str] = {}
         self.province_of: dict[int, str] = {}
-        rows = model.objects.values_list("pk", "name", "city", "province", "country", *key_fields)
-        for pk, name, city, province, country, *key_values in rows.iterator(chunk_size=CHUNK):
-            values = dict(zip(key_fields, key_values, strict=True), country=country)
-            key = resource_class.natural_key(values)
-            if key is not None:
-                self.by_key[key] = pk
-                self.keyed.add(pk)
-            self.by_name[name_key(name, city, country)].append(pk)
-            self.province_of[pk] = place_name_normalize(province or "")
-            self.labels[pk] = _("“%(name)s” in %(city)s (%(country)s, id %(pk)d)") % {
-                "name": name,
-                "city": city or "?",
-                "country": country,
-                "pk": pk,
-            }
+        self._label_parts: dict[int, tuple] = {}
+        model = resource_class._meta.model
+        key_fields = list(resource_class.key_fields)
+        columns = ("pk", "name", "city", "province", "country", *key_fields)
+        everyone = model.objects.all()
+        if countries is not None:
+            everyone = everyone.filter(country__in=sorted(countries))
+        if keys is None:
+            parts = [model.objects.all()]
+        elif not key_fields:
+            parts = [everyone]
+        else:
+            # `key <> ''` is the condition of the key's partial unique index: it is used.
+            values = sorted({str(key[-1]) for key in keys})
+            keyed = model.objects.exclude(**{key_fields[0]: ""})
+            parts = list(rows_with(keyed, key_fields[0], values))
+            parts.append(everyone if names else everyone.filter(**{key_fields[0]: ""}))
+        seen: set[int] = set()
+        for part in parts:
+            rows = part.values_list(*columns).iterator(chunk_size=CHUNK)
+            for pk, name, city, province, country, *key_values in rows:
+                if pk not in seen:
+                    seen.add(pk)
+                    key_values = dict(zip(key_fields, key_values, strict=True))
+                    self._add(pk, name, city, province, country, key_values)
+
+    def _add(self, pk: int, name, city, province, country, key_values: dict) -> None:
+        key = self.resource_class.natural_key({**key_values, "country": country})
+        if key is not None:
+            self.by_key[key] = pk
+            self.keyed.add(pk)
+        self.by_name[name_key(name, city, country)].append(pk)
+        self.province_of[pk] = place_name_normalize(province or "")
+        self._label_parts[pk] = (name, city, country)
+
+    def label(self, pk: int) -> str:
+        """ "“Scuola X” in Roma (IT, id 4)", for messages about possible duplicates."""
+        name, city, country = self._label_parts[pk]
+        return _("“%(name)s” in %(city)s (%(country)s, id %(pk)d)") % {
+            "name": name,
+            "city": city or "?",
+            "country": country,
+            "pk": pk,
+        }
 
     def find(
         self, key: tuple | None, names: NameKey, province: str = ""
@@ -125,17 +167,25 @@ class MemberResource(NetworkResource):
         return values
 
     def prepare(self, dataset) -> None:
-        directory = MemberDirectory(type(self))
+        # First the keys the file holds; then only their members are read (see MemberDirectory).
+        rows = []
+        for number, row in enumerate(dataset.dict, start=2):
+            if any(cell_text(value) for value in row.values()):
+                values = self.row_values(row)
+                rows.append((number, row, values, self.natural_key(values)))
+        keys = {key for _n, _r, _v, key in rows if key is not None}
+        directory = MemberDirectory(
+            type(self),
+            keys=keys,
+            names=any(key is None for _n, _r, _v, key in rows),
+            countries={values["country"] for _n, _r, values, _k in rows},
+        )
         self.geocode_ids: list[int] = []
         kind = self._meta.model._meta.verbose_name
-        earlier_rows: dict[NameKey, list[tuple[int, str, tuple | None, dict]]] = defaultdict(list)
-        for number, row in enumerate(dataset.dict, start=2):
-            if not any(cell_text(value) for value in row.values()):
-                continue
-            values = self.row_values(row)
+        earlier_rows: dict[NameKey, list[tuple[int, str, tuple | None, int]]] = defaultdict(list)
+        for number, row, values, key in rows:
             names = name_key(self.row_name(row), row.get("city"), values["country"])
             province = place_name_normalize(cell_text(row.get("province")))
-            key = self.natural_key(values)
             pk, lookalikes = directory.find(key, names, province)
             if pk is not None:
                 self.matched[number] = pk
@@ -145,20 +195,21 @@ class MemberResource(NetworkResource):
                         "Row %(row)d: possible duplicate of %(other)s, which has the same "
                         "name, city, province and country; a new %(kind)s is added, not merged."
                     )
-                    % {"row": number, "other": directory.labels[other], "kind": kind}
+                    % {"row": number, "other": directory.label(other), "kind": kind}
                 )
             earlier = next(
                 (
                     other
-                    for other, other_province, other_key, other_row in earlier_rows[names]
+                    for other, other_province, other_key, other_cells in earlier_rows[names]
                     if same_province(other_province, province)
                     # same key or same cells: a repeated row (base.py); other keys: others
                     and (key is None or other_key is None)
-                    and other_row != row
+                    and other_cells != hash(frozen(row))
                 ),
                 None,
             )
-            earlier_rows[names].append((number, province, key, dict(row)))
+            # The cells' hash, not a copy of them: memory per row stays small.
+            earlier_rows[names].append((number, province, key, hash(frozen(row))))
             if earlier is not None and pk is None:
                 self.row_warnings.setdefault(number, []).append(
                     _(
@@ -207,7 +258,8 @@ class MemberResource(NetworkResource):
         return {instance.pk for instance in instances}
 
     def insert(self, instances: list) -> None:
-        members_bulk_create(instances, batch_size=CHUNK)
+        # Every instance was normalised and validated (full_clean) before the write.
+        members_bulk_create(instances, batch_size=CHUNK, normalized=True)
         self.geocode_ids.extend(i.pk for i in instances)
 
     def update(self, instances: list) -> None:
