@@ -24,7 +24,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries.fields import CountryField
@@ -39,6 +39,10 @@ from exchange.results import ImportResult, ImportRowResult
 from exchange.rules import check_constraints_errors
 
 CHUNK = 2000
+#: After writing this many rows, PostgreSQL's statistics of the tables are refreshed at
+#: once (ANALYZE after the commit) rather than whenever autovacuum comes by: until then
+#: the planner believes the tables as small as before and may choose plans for that.
+ANALYZE_AFTER_ROWS = 10_000
 
 
 class ColumnsError(ValueError):
@@ -55,6 +59,16 @@ def frozen(values: Mapping[str, object]) -> tuple:
         (name, tuple(sorted(value)) if isinstance(value, set) else value)
         for name, value in sorted(values.items())
     )
+
+
+def tables_analyze(tables: list[str], *, using: str) -> None:
+    """Refresh PostgreSQL's planner statistics of `tables` (nothing on other databases)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
@@ -99,7 +113,7 @@ class NetworkResource(resources.ModelResource):
         use_bulk = True
         batch_size = None  # collect every row, write once after all of them validated
         skip_diff = True  # we compare values ourselves, far cheaper than HTML diffs
-        store_row_values = True
+        store_row_values = False  # a row's cells are kept for the preview only (`cells`)
         report_skipped = True
         use_transactions = True
         clean_model_instances = True
@@ -113,8 +127,10 @@ class NetworkResource(resources.ModelResource):
         self.present_columns: set[str] = set()
         self.row_warnings: dict[int, list[str]] = {}
         self.file_warnings: list[str] = []
-        #: Key of a row (natural key, saved record or values) -> (row number, values, cells).
-        self.seen_rows: dict[tuple, tuple[int, dict, Mapping]] = {}
+        #: Key of a row (natural key, saved record or values) -> (row number, values).
+        self.seen_rows: dict[tuple, tuple[int, dict]] = {}
+        self.dataset = None
+        self.written_rows = 0
         self._conflict: str | None = None
         self._repeat_of: int | None = None
         self._before: dict[str, object] | None = None
@@ -161,6 +177,8 @@ class NetworkResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs) -> None:
         # Until the file's columns are known to be right, rows are not worth reading.
         self.unreadable = True
+        self.dataset = dataset
+        self.written_rows = 0
         self.written_member_ids = set()
         self.user = kwargs.get("user")
         if self.user is not None and not getattr(self.user, "pk", None):
@@ -241,7 +259,8 @@ class NetworkResource(resources.ModelResource):
             row_result.warnings = self.row_warnings.get(self.row_number, [])
             row_result.changed = self._changed
             row_result.repeat_of = self._repeat_of
-            row_result.cells = [row.get(c, "") for c in self.column_list()]
+            if self.dry_run:  # the preview shows them; a real import keeps no copy per row
+                row_result.cells = [row.get(c, "") for c in self.column_list()]
         row_result.number = self.row_number
         return row_result
 
@@ -352,9 +371,7 @@ class NetworkResource(resources.ModelResource):
             seen = ("pk", instance.pk)
         else:
             what, seen = _("the same values"), ("values", frozen(values))
-        first, first_values, first_cells = self.seen_rows.setdefault(
-            seen, (self.row_number, values, dict(row))
-        )
+        first, first_values = self.seen_rows.setdefault(seen, (self.row_number, values))
         if first == self.row_number:
             return False
         if first_values == values:
@@ -368,6 +385,7 @@ class NetworkResource(resources.ModelResource):
             self.warn(text % {"row": self.row_number, "first": first, "what": what})
             return True
         columns = self.column_names()
+        first_cells = self.row_cells(first)
         differences = []
         for name in values:
             if values[name] == first_values.get(name):
@@ -387,6 +405,10 @@ class NetworkResource(resources.ModelResource):
             "%(what)s as row %(first)d, with other values in %(columns)s; keep one of the two rows."
         ) % {"what": what[:1].upper() + what[1:], "first": first, "columns": "; ".join(differences)}
         return False
+
+    def row_cells(self, number: int) -> dict[str, object]:
+        """The cells of spreadsheet row `number`, read again from the file (none are copied)."""
+        return dict(zip(self.dataset.headers, self.dataset[number - 2], strict=False))
 
     def instance_key(self, instance) -> tuple | None:
         """The natural key of a validated instance, for duplicates within the file."""
@@ -418,6 +440,7 @@ class NetworkResource(resources.ModelResource):
                 self.write_history(instances, created=created)
                 self.write_m2m(instances, created=created)
                 self.written_member_ids.update(self.member_ids_of(instances))
+                self.written_rows += len(instances)
         except (DatabaseError, ValueError, TypeError) as exc:
             self.handle_import_error(result, exc, raise_errors)
         finally:
@@ -460,14 +483,16 @@ class NetworkResource(resources.ModelResource):
         if history is None:
             return
         reason = _("Imported from %(file)s") % {"file": self.file_name or _("a file")}
-        history.bulk_history_create(
-            instances,
-            batch_size=CHUNK,
-            update=not created,
-            default_user=self.user,
-            default_change_reason=reason[:100],
-            default_date=timezone.now(),
-        )
+        now = timezone.now()
+        for part in chunks(instances):  # the history rows of one chunk at a time in memory
+            history.bulk_history_create(
+                part,
+                batch_size=CHUNK,
+                update=not created,
+                default_user=self.user,
+                default_change_reason=reason[:100],
+                default_date=now,
+            )
 
     def write_m2m(self, instances: list, *, created: bool) -> None:
         for field in self.get_import_fields():
@@ -492,11 +517,28 @@ class NetworkResource(resources.ModelResource):
 
     def after_import(self, dataset, result, **kwargs) -> None:
         # No sequence reset (the library's default): we never insert explicit ids.
+        if self.written_rows >= ANALYZE_AFTER_ROWS and not self.dry_run and not self.failed(result):
+            tables = self.written_tables()
+            using = self.get_db_connection_name()
+            transaction.on_commit(lambda: tables_analyze(tables, using=using), using=using)
         if self.written_member_ids and not self.dry_run and not self.failed(result):
             # Bulk writes send no model signal: the core's own one, once for the whole file.
             network_changed_send(
                 sender=self._meta.model, member_ids=sorted(self.written_member_ids)
             )
+
+    def written_tables(self) -> list[str]:
+        """The tables a write of this resource fills: its model's (and parents'), its
+        history's and its many-to-many links'."""
+        model = self._meta.model
+        models_written = [model, *model._meta.get_parent_list()]
+        history = getattr(model, "history", None)
+        if history is not None:
+            models_written.append(history.model)
+        for field in self.get_import_fields():
+            if isinstance(field.widget, widgets.ManyToManyWidget):
+                models_written.append(model._meta.get_field(field.attribute).remote_field.through)
+        return [m._meta.db_table for m in models_written]
 
     @staticmethod
     def failed(result) -> bool:

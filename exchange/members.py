@@ -259,7 +259,8 @@ class MemberResource(NetworkResource):
 
     def insert(self, instances: list) -> None:
         # Every instance was normalised and validated (full_clean) before the write.
-        members_bulk_create(instances, batch_size=CHUNK, normalized=True)
+        for part in chunks(instances):  # one chunk's parent rows at a time in memory
+            members_bulk_create(part, batch_size=CHUNK, normalized=True)
         self.geocode_ids.extend(i.pk for i in instances)
 
     def update(self, instances: list) -> None:
