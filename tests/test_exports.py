@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from import_export.formats import base_formats
 
 from ambassadors.resources import AmbassadorResource
 from exchange.formats import SpreadsheetCSV
@@ -26,6 +27,8 @@ from tests.factories import (
     MunicipalityFactory,
     OrganizationFactory,
     SchoolFactory,
+    bulk_create,
+    sectors_bulk_add,
 )
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +235,103 @@ def test_changelists_with_import_export_keep_a_constant_query_count(network, sup
     with CaptureQueriesContext(connection) as many:
         assert superuser_client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+# -- exports in one pass (exchange/export.py) ------------------------------------------
+
+
+@pytest.mark.parametrize(("url", "resource_class", "rows"), KINDS)
+def test_streamed_export_is_the_librarys_export(network, url, resource_class, rows):
+    """Same bytes as django-import-export's own export of every kind (values or instances)."""
+    from exchange.export import export_stream
+
+    model = resource_class._meta.model
+    queryset = model.objects.order_by("pk")
+    library = SpreadsheetCSV().export_data(resource_class().export(queryset=queryset))
+    for fmt in (SpreadsheetCSV(), base_formats.JSON()):
+        streamed = b"".join(export_stream(resource_class(), queryset, fmt)).decode("utf-8")
+        if isinstance(fmt, base_formats.JSON):
+            expected = json.loads(
+                base_formats.JSON().export_data(resource_class().export(queryset=queryset))
+            )
+            assert json.loads(streamed) == expected
+        else:
+            assert streamed == library
+
+
+def schools_with_sectors(first: int, count: int, sectors: list) -> None:
+    codes = [f"BULK{i:04d}" for i in range(first, first + count)]
+    schools = bulk_create(SchoolFactory, [{"school_code": c, "chapter": None} for c in codes])
+    sectors_bulk_add((school.pk, sectors[i % 2].pk) for i, school in enumerate(schools))
+
+
+def test_admin_export_streams_with_the_same_queries_for_every_chunk(
+    reference_data, superuser_client, monkeypatch
+):
+    """Four chunks cost two queries more than two chunks: the sectors of each chunk (the
+    chapters and sector names are read once); never a query per row or an OFFSET page."""
+    monkeypatch.setattr("exchange.export.EXPORT_CHUNK", 3)
+    sectors = [reference_data["education"], reference_data["health"]]
+    url = "/admin/partners/school/"
+    page = superuser_client.get(f"{url}export/")
+    data = export_form_data(page)
+
+    def export_queries() -> tuple[int, list[dict]]:
+        with CaptureQueriesContext(connection) as queries:
+            response = superuser_client.post(f"{url}export/", data)
+            content = body(response)
+        assert all("OFFSET" not in q["sql"] for q in queries.captured_queries)
+        return len(queries), list(SpreadsheetCSV().create_dataset(content).dict)
+
+    schools_with_sectors(0, 6, sectors)
+    two_chunks, rows = export_queries()
+    assert len(rows) == 6
+    schools_with_sectors(6, 6, sectors)
+    four_chunks, rows = export_queries()
+
+    assert four_chunks - two_chunks == 2
+    assert len(rows) == 12
+    assert {row["sectors"] for row in rows} == {"Education", "Health"}
+    assert {row["chapter"] for row in rows} == {"Italy"}
+
+
+def test_admin_export_keeps_to_the_users_chapters(reference_data, staff_client, chapter_staff):
+    from crm.models import ChapterScope
+
+    SchoolFactory(name="Scuola Roma", school_code="RM0001")
+    SchoolFactory(name="Scuola Zürich", school_code="ZH0001", country="CH")
+    scope = ChapterScope.objects.get(user=chapter_staff)
+    scope.all_chapters = False
+    scope.save()
+    scope.chapters.add(reference_data["CH"])
+
+    response = admin_export(staff_client, "/admin/partners/school/")
+
+    assert response["Content-Disposition"].startswith('attachment; filename="School-')
+    rows = SpreadsheetCSV().create_dataset(body(response)).dict
+    assert [row["name"] for row in rows] == ["Scuola Zürich"]
+    # Another chapter's school, even selected by id, is not exported.
+    roma = SchoolFactory._meta.model.objects.get(school_code="RM0001")
+    data = export_form_data(staff_client.get("/admin/partners/school/export/"))
+    data["export_items"] = [roma.pk]
+    refused = staff_client.post("/admin/partners/school/export/", data)
+    assert not refused.streaming
+    assert refused.status_code == 200  # the form again, with the invalid choice
+
+
+def test_export_command_streams_xlsx_and_an_encoding(network, tmp_path):
+    import openpyxl
+
+    target = tmp_path / "schools.xlsx"
+    call_command("export", "xlsx", "schools", "--output", str(target))
+    sheet = openpyxl.load_workbook(target).active
+    assert sorted(row[0] for row in sheet.iter_rows(min_row=2, values_only=True)) == [
+        "PGIC81000X",
+        "ZH0001",
+    ]
+
+    latin = tmp_path / "schools.csv"
+    call_command("export", "csv", "schools", "--encoding", "latin-1", "--output", str(latin))
+    assert "Scuola Città di Castello" in latin.read_bytes().decode("latin-1")
+    with pytest.raises(CommandError, match="Cannot write the export as ascii"):
+        call_command("export", "csv", "schools", "--encoding", "ascii", "--output", str(latin))
