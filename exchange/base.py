@@ -169,6 +169,8 @@ class NetworkResource(resources.ModelResource):
         # All or nothing, whoever calls: the admin, the command or a script.
         kwargs["use_transactions"] = True
         kwargs["rollback_on_validation_errors"] = True
+        # The library does not pass dry_run on to before_import: the hooks read it here.
+        self.dry_run = bool(dry_run)
         result = super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
         result.column_of = self.column_names()
         result.file_warnings = list(self.file_warnings)
@@ -183,7 +185,6 @@ class NetworkResource(resources.ModelResource):
         self.user = kwargs.get("user")
         if self.user is not None and not getattr(self.user, "pk", None):
             self.user = None  # AnonymousUser: history keeps no user
-        self.dry_run = bool(kwargs.get("dry_run"))
         self.file_name = str(kwargs.get("file_name") or "")
         self.file_warnings = []
         if not self.dry_run:

@@ -28,6 +28,7 @@ from tests.factories import (
     MunicipalityFactory,
     OrganizationFactory,
     SchoolFactory,
+    bulk_create,
     csv_bytes,
     import_rows,
     xlsx_bytes,
@@ -759,3 +760,71 @@ def test_imported_school_is_geocoded_after_commit_and_reaches_the_map(
     assert school.geocode_status == "ok" and school.latitude is not None
     features = anonymous_client.get("/api/v1/map/").json()["features"]
     assert [f["properties"]["id"] for f in features] == [school.pk]
+
+
+# -- cost that follows the file ----------------------------------------------
+
+
+def test_a_keyed_file_reads_only_its_own_keys_of_the_saved_members():
+    """A file of school codes does not read every school: the saved ones it names (by their
+    codes), and those without a code that its rows might duplicate."""
+    bulk_create(SchoolFactory, [{"school_code": f"OLD{i:04d}"} for i in range(30)])
+    SchoolFactory(name="Scuola 1", city="Roma", school_code="")  # without a code
+    data = csv_bytes(
+        [SCHOOL_HEADER, ["OLD0007", "Scuola sette", *school_rows(1)[0][2:]], *school_rows(2)]
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        result = run(SchoolResource, data)
+
+    assert result.problems() == []
+    assert result.counts() == {"new": 2, "updated": 1, "unchanged": 0, "invalid": 0}
+    assert School.objects.get(school_code="OLD0007").name == "Scuola sette"
+    assert any("possible duplicate of “Scuola 1”" in w for w in result.warnings())
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    school_reads = [sql for sql in reads if 'FROM "partners_school"' in sql]
+    assert school_reads and all("WHERE" in sql for sql in school_reads)
+
+
+def test_a_real_import_keeps_no_copy_of_the_cells_but_the_preview_shows_them():
+    data = csv_bytes([SCHOOL_HEADER, *school_rows(2)])
+
+    preview = run(SchoolResource, data, dry_run=True)
+    written = run(SchoolResource, data)
+
+    assert [row.cells[:2] for row in preview.rows] == [
+        ["RMIC00000", "Scuola 0"],
+        ["RMIC00001", "Scuola 1"],
+    ]
+    assert [row.cells for row in written.rows] == [[], []]
+    assert School.objects.count() == 2
+
+
+def test_a_large_import_refreshes_the_planner_statistics_after_commit(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """PostgreSQL: ANALYZE of the written tables once the import commits; never on a dry
+    run or below the threshold; other databases have nothing to refresh."""
+    monkeypatch.setattr("exchange.base.ANALYZE_AFTER_ROWS", 3)
+
+    def analyzed(rows: int, *, start: int, dry_run: bool = False) -> list[str]:
+        data = csv_bytes([SCHOOL_HEADER, *school_rows(rows, start=start)])
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            assert run(SchoolResource, data, dry_run=dry_run).problems() == []
+        return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+
+    assert analyzed(2, start=0) == []
+    assert analyzed(3, start=10, dry_run=True) == []
+    statements = analyzed(3, start=20)
+    if connection.vendor == "postgresql":
+        assert statements == [
+            'ANALYZE "partners_school"',
+            'ANALYZE "crm_member"',
+            'ANALYZE "partners_historicalschool"',
+            'ANALYZE "crm_member_sectors"',
+        ]
+    else:
+        assert statements == []
