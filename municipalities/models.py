@@ -78,6 +78,14 @@ class Municipality(Member):
                 ),
             )
         ]
+        # Imports look for municipalities without a code without reading every one.
+        indexes = [
+            models.Index(
+                fields=["member_ptr"],
+                condition=Q(official_code=""),
+                name="municipality_without_code",
+            )
+        ]
 
     def clean(self) -> None:
         super().clean()

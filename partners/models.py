@@ -47,6 +47,13 @@ class School(Member):
                 violation_error_message=_("A school with this official code already exists."),
             )
         ]
+        # Imports look for schools without a code (possible duplicates of a file's rows)
+        # without reading every school.
+        indexes = [
+            models.Index(
+                fields=["member_ptr"], condition=Q(school_code=""), name="school_without_code"
+            )
+        ]
 
     def normalize(self) -> None:
         super().normalize()
@@ -88,6 +95,11 @@ class Company(Member):
                 condition=~Q(vat_number=""),
                 name="company_vat_number_unique",
                 violation_error_message=_("A company with this VAT number already exists."),
+            )
+        ]
+        indexes = [  # as for schools: companies without a VAT number, for imports
+            models.Index(
+                fields=["member_ptr"], condition=Q(vat_number=""), name="company_without_vat"
             )
         ]
 
