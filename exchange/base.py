@@ -33,6 +33,7 @@ from import_export import resources, widgets
 from crm.scope import scope_allows
 from crm.signals import network_changed_send
 from exchange import widgets as kn_widgets
+from exchange.copy import history_copy
 from exchange.locks import import_lock
 from exchange.registry import resource_register
 from exchange.results import ImportResult, ImportRowResult
@@ -485,6 +486,18 @@ class NetworkResource(resources.ModelResource):
             return
         reason = _("Imported from %(file)s") % {"file": self.file_name or _("a file")}
         now = timezone.now()
+        using = self.get_db_connection_name()
+        if connections[using].vendor == "postgresql":
+            history_copy(
+                history.model,
+                instances,
+                using=using,
+                user=self.user,
+                reason=reason[:100],
+                date=now,
+                update=not created,
+            )
+            return
         for part in chunks(instances):  # the history rows of one chunk at a time in memory
             history.bulk_history_create(
                 part,
