@@ -360,22 +360,15 @@ class NetworkResource(resources.ModelResource):
         written again); one with the same key and other values is kept for validate_row."""
         key = self.instance_key(instance)
         if key is not None:
-            what = _("the same %(columns)s (%(key)s)") % {
-                "columns": " + ".join(self.key_columns) or _("key"),
-                "key": " ".join(str(part) for part in key if part is not None),
-            }
             seen = ("key", key)
         elif instance.pk is not None:
-            what = _("the same saved %(kind)s (id %(pk)d)") % {
-                "kind": self._meta.model._meta.verbose_name,
-                "pk": instance.pk,
-            }
             seen = ("pk", instance.pk)
         else:
-            what, seen = _("the same values"), ("values", frozen(values))
+            seen = ("values", frozen(values))
         first, first_values = self.seen_rows.setdefault(seen, (self.row_number, values))
         if first == self.row_number:
             return False
+        what = self.repeat_reason(seen)
         if first_values == values:
             self._repeat_of = first
             if seen[0] == "values":
@@ -407,6 +400,20 @@ class NetworkResource(resources.ModelResource):
             "%(what)s as row %(first)d, with other values in %(columns)s; keep one of the two rows."
         ) % {"what": what[:1].upper() + what[1:], "first": first, "columns": "; ".join(differences)}
         return False
+
+    def repeat_reason(self, seen: tuple) -> str:
+        """What makes two rows the same record ("the same school_code (X)"), for messages."""
+        if seen[0] == "key":
+            return _("the same %(columns)s (%(key)s)") % {
+                "columns": " + ".join(self.key_columns) or _("key"),
+                "key": " ".join(str(part) for part in seen[1] if part is not None),
+            }
+        if seen[0] == "pk":
+            return _("the same saved %(kind)s (id %(pk)d)") % {
+                "kind": self._meta.model._meta.verbose_name,
+                "pk": seen[1],
+            }
+        return _("the same values")
 
     def row_cells(self, number: int) -> dict[str, object]:
         """The cells of spreadsheet row `number`, read again from the file (none are copied)."""
