@@ -62,6 +62,14 @@ def frozen(values: Mapping[str, object]) -> tuple:
     )
 
 
+def stored_value(instance: models.Model, attname: str) -> object:
+    """The value of `attname` as the instance holds it. Model fields live in `__dict__`;
+    reading them there skips descriptors such as django-countries', which builds a
+    Country object (translations, settings) on every read: 8 reads a row in an import."""
+    values = instance.__dict__
+    return values[attname] if attname in values else getattr(instance, attname, None)
+
+
 def tables_analyze(tables: list[str], *, using: str) -> None:
     """Refresh PostgreSQL's planner statistics of `tables` (nothing on other databases)."""
     connection = connections[using]
@@ -128,8 +136,9 @@ class NetworkResource(resources.ModelResource):
         self.present_columns: set[str] = set()
         self.row_warnings: dict[int, list[str]] = {}
         self.file_warnings: list[str] = []
-        #: Key of a row (natural key, saved record or values) -> (row number, values).
-        self.seen_rows: dict[tuple, tuple[int, dict]] = {}
+        #: Key of a row (natural key, saved record or values) -> (row number, its new
+        #: instance or a saved record's values); values are compared when a key comes back.
+        self.seen_rows: dict[tuple, tuple[int, models.Model | dict]] = {}
         self.dataset = None
         self.written_rows = 0
         self._conflict: str | None = None
@@ -304,11 +313,11 @@ class NetworkResource(resources.ModelResource):
         if import_validation_errors:
             return False
         self.normalize(instance)
-        after = self.snapshot(instance)
-        if self.repeats_earlier_row(instance, after, row):
+        if self.repeats_earlier_row(instance, row):
             return True
         if self._before is None:
             return False
+        after = self.snapshot(instance)
         self._changed = [
             self.column_names().get(name, name)
             for name, value in after.items()
@@ -355,7 +364,7 @@ class NetworkResource(resources.ModelResource):
         if self._conflict:
             errors.setdefault(NON_FIELD_ERRORS, []).append(self._conflict)
 
-    def repeats_earlier_row(self, instance, values: dict, row: Mapping) -> bool:
+    def repeats_earlier_row(self, instance, row: Mapping) -> bool:
         """Whether this row repeats an earlier one with the same values (then it is not
         written again); one with the same key and other values is kept for validate_row."""
         key = self.instance_key(instance)
@@ -364,10 +373,14 @@ class NetworkResource(resources.ModelResource):
         elif instance.pk is not None:
             seen = ("pk", instance.pk)
         else:
-            seen = ("values", frozen(values))
-        first, first_values = self.seen_rows.setdefault(seen, (self.row_number, values))
+            seen = ("values", frozen(self.snapshot(instance)))
+        # A saved record's instance is shared by every row that matches it: its values now.
+        kept = self.snapshot(instance) if instance.pk is not None else instance
+        first, first_kept = self.seen_rows.setdefault(seen, (self.row_number, kept))
         if first == self.row_number:
             return False
+        values = self.snapshot(instance)
+        first_values = first_kept if isinstance(first_kept, dict) else self.snapshot(first_kept)
         what = self.repeat_reason(seen)
         if first_values == values:
             self._repeat_of = first
@@ -577,7 +590,7 @@ class NetworkResource(resources.ModelResource):
             if isinstance(field.widget, widgets.ManyToManyWidget):
                 values[field.attribute] = self.m2m_ids(instance, field.attribute)
                 continue
-            value = getattr(instance, self.attname(field.attribute), None)
+            value = stored_value(instance, self.attname(field.attribute))
             if hasattr(value, "code"):  # django-countries' Country
                 value = value.code
             if isinstance(value, datetime.datetime):

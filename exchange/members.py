@@ -22,7 +22,7 @@ from crm.bulk import members_bulk_create
 from crm.models import MEMBER_EDITABLE_FIELDS, Member
 from crm.names import place_name_normalize
 from crm.signals import members_moved_send
-from exchange.base import CHUNK, NetworkResource, chunks, frozen
+from exchange.base import CHUNK, NetworkResource, chunks, frozen, stored_value
 from exchange.queries import rows_with
 from exchange.widgets import ChapterWidget, CountryWidget, SectorsWidget, cell_text
 
@@ -238,7 +238,7 @@ class MemberResource(NetworkResource):
 
     def instance_key(self, instance) -> tuple | None:
         values = {name: getattr(instance, name) for name in self.key_fields}
-        values["country"] = str(instance.country)
+        values["country"] = str(stored_value(instance, "country") or "")
         return self.natural_key(values)
 
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
