@@ -33,7 +33,7 @@ from import_export import resources, widgets
 from crm.scope import scope_allows
 from crm.signals import network_changed_send
 from exchange import widgets as kn_widgets
-from exchange.copy import history_copy
+from exchange.copy import history_copy, rows_copy
 from exchange.locks import import_lock
 from exchange.registry import resource_register
 from exchange.results import ImportResult, ImportRowResult
@@ -540,12 +540,16 @@ class NetworkResource(resources.ModelResource):
             if not created:
                 for part in chunks([i.pk for i in touched]):
                     through.objects.filter(**{f"{source}__in": part}).delete()
+            pairs = (
+                (i.pk, related.pk) for i in touched for related in i._import_m2m[field.attribute]
+            )
+            connection = connections[self.get_db_connection_name()]
+            if connection.vendor == "postgresql":  # no ids needed back: COPY (see copy.py)
+                columns = [through._meta.get_field(source), through._meta.get_field(target)]
+                rows_copy(connection, through._meta.db_table, columns, pairs)
+                continue
             through.objects.bulk_create(
-                [
-                    through(**{f"{source}_id": i.pk, f"{target}_id": related.pk})
-                    for i in touched
-                    for related in i._import_m2m[field.attribute]
-                ],
+                [through(**{f"{source}_id": s, f"{target}_id": t}) for s, t in pairs],
                 batch_size=CHUNK,
             )
 

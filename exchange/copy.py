@@ -10,7 +10,8 @@ ids back, which COPY could not return. Other databases keep `bulk_history_create
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import connections, models
@@ -53,16 +54,32 @@ def history_copy(
             getters.append((field, "pk", None))
         else:
             getters.append((field, None, field.get_default()))
+
+    def prepared(field, value):
+        # Text, numbers, flags, dates: psycopg writes them as they are; others (a Country,
+        # JSON) as the field prepares them for an INSERT.
+        if type(value) in PLAIN:
+            return value
+        return field.get_db_prep_save(value, connection)
+
+    def row(instance) -> list:
+        stored = instance.__dict__  # model fields, without descriptors (see base.stored_value)
+        return [
+            prepared(field, (stored[a] if a in stored else getattr(instance, a)) if a else value)
+            for field, a, value in getters
+        ]
+
+    rows_copy(connection, history_model._meta.db_table, fields, map(row, instances))
+
+
+#: Python types psycopg writes without any help from the field.
+PLAIN = frozenset({str, int, bool, float, type(None), datetime.date, datetime.datetime})
+
+
+def rows_copy(connection, table: str, fields: Sequence, rows: Iterable[Sequence]) -> None:
+    """COPY `rows` (values in the order of `fields`) into `table` (PostgreSQL only)."""
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    table = connection.ops.quote_name(history_model._meta.db_table)
-    statement = f"COPY {table} ({columns}) FROM STDIN"
+    statement = f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for instance in instances:
-            copy.write_row(
-                [
-                    field.get_db_prep_save(
-                        getattr(instance, attname) if attname else value, connection
-                    )
-                    for field, attname, value in getters
-                ]
-            )
+        for values in rows:
+            copy.write_row(values)
