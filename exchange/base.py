@@ -312,7 +312,10 @@ class NetworkResource(resources.ModelResource):
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
         if import_validation_errors:
             return False
-        self.normalize(instance)
+        if instance.pk is not None or self.instance_key(instance) is None:
+            # Compared value for value (with the saved record, or with earlier rows): in the
+            # canonical form. A new row with a key is normalised once, by full_clean.
+            self.normalize(instance)
         if self.repeats_earlier_row(instance, row):
             return True
         if self._before is None:
@@ -379,6 +382,7 @@ class NetworkResource(resources.ModelResource):
         first, first_kept = self.seen_rows.setdefault(seen, (self.row_number, kept))
         if first == self.row_number:
             return False
+        self.normalize(instance)  # a keyed row comes back: its values are compared
         values = self.snapshot(instance)
         first_values = first_kept if isinstance(first_kept, dict) else self.snapshot(first_kept)
         what = self.repeat_reason(seen)

@@ -64,6 +64,17 @@ def q_holds(q: Q, instance: models.Model) -> bool | None:
     return outcome
 
 
+_FIELDS_OF: dict[int, list[str]] = {}
+
+
+def _constraint_fields(constraint: models.CheckConstraint) -> list[str]:
+    """The fields a constraint names, worked out once per constraint."""
+    names = _FIELDS_OF.get(id(constraint))
+    if names is None:
+        names = _FIELDS_OF[id(constraint)] = _fields_of(constraint.condition)
+    return names
+
+
 def _fields_of(q: Q) -> list[str]:
     names = []
     for child in q.children:
@@ -83,7 +94,7 @@ def check_constraints_errors(
         for constraint in model._meta.constraints:
             if not isinstance(constraint, models.CheckConstraint):
                 continue
-            names = _fields_of(constraint.condition)
+            names = _constraint_fields(constraint)
             if exclude.intersection(names):
                 continue
             try:
