@@ -29,6 +29,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from import_export import widgets
 from import_export.formats import base_formats
@@ -67,7 +68,7 @@ def columns_plan(resource, export_fields: list) -> list[Column] | None:
             return None
         try:
             model_field = model._meta.get_field(attribute)
-        except models.FieldDoesNotExist:
+        except FieldDoesNotExist:  # a property or a method: read from instances
             return None
         if isinstance(model_field, models.ManyToManyField):
             plan.append(Column(export_field.widget, m2m=model_field))
