@@ -25,12 +25,14 @@ from geopy.exc import (
 from geopy.geocoders import Nominatim
 
 from geocoding.config import nominatim_config_check
-from geocoding.gazetteer import gazetteer_lookup
+from geocoding.divisions import division_resolve, region_name
+from geocoding.gazetteer import gazetteer_candidates, gazetteer_choose
 from geocoding.rate_limit import SharedRateLimiter, throttle_penalize
 from geocoding.result import (
     GeocodeQuery,
     GeocodeResult,
     GeocodingError,
+    PlaceAmbiguous,
     PlaceNotFound,
     ProviderRateLimited,
     ProviderUnavailable,
@@ -51,13 +53,37 @@ class OfflineProvider:
     def geocode(self, query: GeocodeQuery) -> GeocodeResult:
         if not query.city:
             raise PlaceNotFound(_("the offline gazetteer needs a city"))
-        place = gazetteer_lookup(name=query.city, country=query.country)
-        if place is None:
+        division = division_resolve(
+            country=query.country, province=query.province, region=query.region
+        )
+        towns = gazetteer_candidates(
+            name=query.city, country=query.country, admin1_code=division.admin1
+        )
+        if not towns:
+            where = division.region or query.country
             raise PlaceNotFound(
-                _("no place called “%(city)s” in %(country)s in the offline gazetteer")
-                % {"city": query.city, "country": query.country}
+                _("no place called “%(city)s” in %(where)s in the offline gazetteer")
+                % {"city": query.city, "where": where}
             )
+        place = gazetteer_choose(towns)
+        if place is None:
+            raise PlaceAmbiguous(ambiguous_message(query, towns))
         return GeocodeResult(place.latitude, place.longitude, "city", self.name)
+
+
+def ambiguous_message(query: GeocodeQuery, towns) -> str:
+    """ "ambiguous: Castro (Lombardia) or Castro (Puglia)? …" — what staff read in the admin."""
+    names = [
+        f"{town.name} ({region_name(country=town.country, admin1=town.admin1_code)})"
+        for town in towns[:4]
+    ]
+    choices = _(" or ").join([", ".join(names[:-1]), names[-1]])
+    hint = (
+        _("Give the province, or place it by hand on the map.")
+        if not query.province
+        else _("The province does not tell them apart: place it by hand on the map.")
+    )
+    return _("ambiguous: %(choices)s? %(hint)s") % {"choices": choices, "hint": hint}
 
 
 def _nominatim_precision(raw: dict) -> str:

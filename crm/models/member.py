@@ -34,6 +34,9 @@ class GeocodeStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
     MANUAL = "manual", _("Set by hand")
     SKIPPED = "skipped", _("Skipped")
+    #: Not placed at a guess: the name is ambiguous, or the official list has no place for
+    #: the code. `geocode_error` says why; staff set the coordinates by hand.
+    UNPLACED = "unplaced", _("To place by hand")
 
 
 class GeocodePrecision(models.TextChoices):
