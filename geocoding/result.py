@@ -87,3 +87,11 @@ class ProviderUnavailable(GeocodingError):
 
 class ProviderRateLimited(ProviderUnavailable):
     """HTTP 429: the provider asks us to slow down (the whole queue backs off)."""
+
+
+class ProviderPaused(ProviderRateLimited):
+    """The provider is paused for everyone (after a 429 or a 5xx): nothing was sent."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"paused for {seconds:.0f} s")
+        self.seconds = seconds

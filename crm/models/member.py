@@ -51,12 +51,15 @@ class GeocodePrecision(models.TextChoices):
 @dataclass(frozen=True)
 class FixedPoint:
     """Where a member is by rule (`Member.geocode_fixed_point`): a value of the core, which
-    the geocoding app turns into its own result."""
+    the geocoding app turns into its own result. Without coordinates it says that the rule
+    knows no place and no search may guess one: `problem` tells staff why (status
+    "To place by hand")."""
 
-    latitude: float
-    longitude: float
+    latitude: float | None
+    longitude: float | None
     precision: str  # a GeocodePrecision value
     source: str  # shown to staff as the geocoding source, e.g. "istat"
+    problem: str = ""
 
 
 class MembershipStatus(models.TextChoices):
