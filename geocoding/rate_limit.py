@@ -95,6 +95,10 @@ class SharedRateLimiter:
         self.min_delay_seconds = min_delay_seconds
 
     def __call__(self, *args, **kwargs):
+        # During a pause nobody waits in line for it: the caller postpones its work.
+        paused = throttle_paused_for(name=self.name)
+        if paused > 0:
+            raise ProviderPaused(paused)
         wait = throttle_reserve(name=self.name, min_delay_seconds=self.min_delay_seconds)
         if wait > 0:
             time.sleep(wait)
