@@ -53,6 +53,24 @@ CITIES = {
 }
 
 
+#: Towns that share a name: normalised name -> [(county, county code, state, lat, lon)].
+#: A structured query's county (name or code) or state tells them apart.
+HOMONYMS = {
+    "castro": [
+        ("Bergamo", "BG", "Lombardia", 45.8038, 10.0659),
+        ("Lecce", "LE", "Puglia", 40.0070, 18.4257),
+    ],
+    "samone": [
+        ("Torino", "TO", "Piemonte", 45.4491, 7.8420),
+        ("Trento", "TN", "Trentino-Alto Adige/Südtirol", 46.0816, 11.5226),
+    ],
+    "peglio": [
+        ("Como", "CO", "Lombardia", 46.1604, 9.2947),
+        ("Pesaro e Urbino", "PU", "Marche", 43.6965, 12.4979),
+    ],
+}
+
+
 @dataclass
 class Request:
     path: str
@@ -100,8 +118,36 @@ class FakeNominatim:
         with self._lock:
             return self.script.pop(0) if self.script else self.mode
 
+    def homonyms(self, city: str, params: dict[str, str]) -> list[dict]:
+        county = place_name_normalize(params.get("county", ""))
+        state = place_name_normalize(params.get("state", ""))
+        found = []
+        for name, code, region, lat, lon in HOMONYMS[city]:
+            if county and county not in (place_name_normalize(name), place_name_normalize(code)):
+                continue
+            if state and state != place_name_normalize(region):
+                continue
+            found.append(
+                {
+                    "place_id": len(found) + 1,
+                    "lat": f"{lat:.7f}",
+                    "lon": f"{lon:.7f}",
+                    "name": params.get("city", ""),
+                    "display_name": f"{params.get('city', '')}, {name}, {region}, Italia",
+                    "class": "place",
+                    "type": "village",
+                    "addresstype": "village",
+                    "place_rank": 16,
+                    "importance": 0.4,
+                    "address": {"county": name, "state": region},
+                }
+            )
+        return found
+
     def answer(self, params: dict[str, str]) -> list[dict]:
         city = place_name_normalize(params.get("city") or params.get("q") or "")
+        if city in HOMONYMS:
+            return self.homonyms(city, params)
         if city not in self.cities:
             return []
         lat, lon = self.cities[city]
@@ -144,6 +190,11 @@ class FakeNominatim:
                 mode = fake._next_mode()
                 if mode == "429":
                     return self._send(429, {"error": "Too many requests"}, {"Retry-After": "0"})
+                if mode.startswith("429:"):  # "429:2": Retry-After 2 s; "429:": no header
+                    after = mode.split(":", 1)[1]
+                    return self._send(
+                        429, {"error": "Too many requests"}, {"Retry-After": after} if after else {}
+                    )
                 if mode == "500":
                     return self._send(500, {"error": "Internal error"})
                 if mode == "slow":
