@@ -1,0 +1,126 @@
+"""Geocoding heals itself: the periodic sweep, dead workers' tasks, retry chains that end
+when a member moves, pauses that hold for every worker."""
+
+from __future__ import annotations
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from crm.models import GeocodeStatus, Member
+from geocoding.services import members_geocode
+from tests.factories import SchoolFactory
+from tests.test_geocoding import reload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def deferred_tasks(settings):
+    """A task backend that keeps what is enqueued (and accepts run_after)."""
+    from django_tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.clear()
+    return default_task_backend
+
+
+def _age(members, seconds: int = 3600) -> None:
+    Member.objects.filter(pk__in=[m.pk for m in members]).update(
+        updated_at=timezone.now() - datetime.timedelta(seconds=seconds)
+    )
+
+
+def _sweep() -> str:
+    out = StringIO()
+    call_command("geocode_sweep", stdout=out)
+    return out.getvalue()
+
+
+def test_sweep_recovers_every_member_after_an_outage_longer_than_the_retry_budget(
+    nominatim, nominatim_settings, django_capture_on_commit_callbacks
+):
+    nominatim_settings.GEOCODER_MAX_ATTEMPTS = 2
+    nominatim.mode = "500"
+    schools = [SchoolFactory(city=city, street="") for city in ("Roma", "Milano", "Bologna")]
+    for _ in range(2):  # the whole retry budget spent while the server is down
+        members_geocode(member_ids=[s.pk for s in schools])
+    # The first failure paused the provider: the others were postponed, not probed.
+    assert {reload(s).geocode_status for s in schools} <= {GeocodeStatus.FAILED, "pending"}
+    assert len(nominatim.searches()) == 2
+
+    nominatim.mode = "ok"
+    assert "Queued 0 members" in _sweep()  # not overdue yet
+    _age(schools)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert "Queued 3 members again" in _sweep()
+    assert {reload(s).geocode_status for s in schools} == {GeocodeStatus.OK}
+    assert "Queued 0 members" in _sweep()  # idempotent
+
+
+def test_sweep_has_a_daily_cap_per_member(nominatim, nominatim_settings):
+    nominatim_settings.GEOCODER_SWEEP_DAILY_CAP = 2
+    nominatim_settings.GEOCODER_SWEEP_AFTER_SECONDS = 0
+    nominatim.mode = "500"
+    school = SchoolFactory(city="Roma", street="")
+    for expected in ("Queued 1 members", "Queued 1 members", "1 reached today's cap"):
+        _age([school])
+        assert expected in _sweep()
+
+
+# serialized_rollback: the chapters and sectors of the data migrations come back afterwards.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_task_of_a_dead_worker_is_taken_over_and_its_members_geocoded(gazetteer, settings):
+    """A worker killed mid-batch leaves its task RUNNING and its members pending."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.GEOCODER_TASK_TIMEOUT_SECONDS = 60
+    schools = [SchoolFactory(city="Roma", street="") for _ in range(3)]
+    # What SIGKILL leaves behind: the task claimed by a worker long ago, never finished.
+    DBTaskResult.objects.update(
+        status="RUNNING", started_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    _age(schools)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    out = _sweep()
+    assert "3 tasks of dead workers taken over" in out
+    assert "Queued 3 members again" in out
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"FAILED"}
+    assert {reload(s).geocode_status for s in schools} == {GeocodeStatus.OK}
+
+
+def test_moving_a_member_ends_its_old_retry_chain(nominatim, nominatim_settings, deferred_tasks):
+    nominatim.mode = "500"
+    school = SchoolFactory(city="Roma")
+    members_geocode(member_ids=[school.pk])
+    [old_retry] = deferred_tasks.results
+    school = reload(school).specific()
+    school.city, school.province = "Milano", "MI"
+    school.save()  # a new address: a new chain
+    members_geocode(member_ids=[school.pk])
+    calls = len(nominatim.searches())
+    old_retry.task.call(**old_retry.kwargs)
+    assert len(nominatim.searches()) == calls  # the old chain asked nothing
+    assert reload(school).geocode_attempts == 1
+
+
+def test_a_stale_admin_form_keeps_the_coordinates_found_meanwhile(superuser_client):
+    from tests.test_geocoding_admin import _change_form_data
+
+    school = SchoolFactory(city="Roma")
+    url = f"/admin/partners/school/{school.pk}/change/"
+    data = _change_form_data(superuser_client.get(url))  # opened while pending
+    # Geocoding finishes while the form is open.
+    Member.objects.filter(pk=school.pk).update(
+        latitude=41.9, longitude=12.5, geocode_status=GeocodeStatus.OK
+    )
+    data["name"] = "Renamed while open"
+    response = superuser_client.post(url, data)
+    assert response.status_code == 302, response.content[:3000]
+    school = reload(school)
+    assert school.name == "Renamed while open"
+    assert (school.coordinates, school.geocode_status) == ((41.9, 12.5), GeocodeStatus.OK)
