@@ -42,8 +42,8 @@ def test_creating_a_member_geocodes_it_after_commit_offline(
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         school = SchoolFactory(
-                city="Milano", province="MI", region="", street="Via Dante 5", postal_code="20121"
-            )
+            city="Milano", province="MI", region="", street="Via Dante 5", postal_code="20121"
+        )
         assert reload(school).geocode_status == GeocodeStatus.PENDING  # nothing before commit
     assert len(geocoding_batches(callbacks)) == 1
     school = reload(school)
