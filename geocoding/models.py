@@ -99,6 +99,9 @@ class GeocoderThrottle(models.Model):
 
     name = models.CharField(_("provider"), max_length=200, primary_key=True)
     next_slot = models.FloatField(_("next free slot"), default=0.0)
+    last_sent = models.FloatField(
+        _("last request"), default=0.0, help_text=_("When the last request left, database clock.")
+    )
     blocked_until = models.FloatField(
         _("paused until"),
         default=0.0,

@@ -4,7 +4,9 @@ Every request slot is reserved in the database (`GeocoderThrottle`) with one ato
 UPDATE … RETURNING whose "now" is the database server's clock, read inside the same
 statement: hosts whose clocks disagree still get slots one delay apart. A 429 or a 5xx
 sets `blocked_until` (`throttle_penalize`); it is read again just before each request, so a
-worker that reserved its slot before the pause does not send during it.
+worker that reserved its slot before the pause does not send during it. That last check
+(`throttle_permit`) also records when the request left, so a worker that got to its slot
+late cannot bring the next request closer than the delay.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from geocoding.result import ProviderPaused
 #: Added to the spacing of requests: network jitter must not bring two requests closer
 #: than the provider's limit when they reach it.
 SPACING_MARGIN_SECONDS = 0.05
+#: The permit's own margin: between the permit and the request's arrival lie a few ms.
+PERMIT_MARGIN_SECONDS = 0.01
 
 
 def db_now_sql() -> str:
@@ -59,6 +63,32 @@ def throttle_reserve(*, name: str, min_delay_seconds: float) -> float:
             return max(0.0, float(row[0]))
         _ensure_row(name)
     raise RuntimeError(f"Could not reserve a request slot for {name}.")  # pragma: no cover
+
+
+def throttle_permit(*, name: str, min_delay_seconds: float) -> float:
+    """Permission to send now, in one atomic UPDATE on the database's clock: granted (0.0)
+    when no pause holds and the last request left at least the delay ago; otherwise the
+    seconds to wait (a worker whose slot came late must not bring the next one closer).
+    Raises ProviderPaused during a pause."""
+    now = db_now_sql()
+    spacing = min_delay_seconds + PERMIT_MARGIN_SECONDS if min_delay_seconds > 0 else 0.0
+    table = _table()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_sent = {now} WHERE name = %s "
+            f"AND blocked_until <= {now} AND last_sent + %s <= {now} RETURNING 1",
+            [name, spacing],
+        )
+        if cursor.fetchone() is not None:
+            return 0.0
+        cursor.execute(
+            f"SELECT blocked_until - {now}, last_sent + %s - {now} FROM {table} WHERE name = %s",
+            [spacing, name],
+        )
+        paused, wait = cursor.fetchone()
+    if paused > 0:
+        raise ProviderPaused(paused)
+    return max(float(wait), 0.001)
 
 
 def throttle_paused_for(*, name: str) -> float:
@@ -103,8 +133,9 @@ class SharedRateLimiter:
         if wait > 0:
             time.sleep(wait)
         # Checked just before sending: a pause that began while this worker waited for its
-        # slot holds for it too.
-        paused = throttle_paused_for(name=self.name)
-        if paused > 0:
-            raise ProviderPaused(paused)
+        # slot holds for it too (ProviderPaused), and a request that left late pushes this one.
+        while (
+            wait := throttle_permit(name=self.name, min_delay_seconds=self.min_delay_seconds)
+        ) > 0:
+            time.sleep(wait)
         return self.func(*args, **kwargs)

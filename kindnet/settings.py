@@ -172,8 +172,14 @@ if DATABASES["default"].get("ENGINE") not in _DATABASE_ENGINES or not DATABASES[
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets `make run` read while a task writes; a timeout instead of "database is locked".
+    # IMMEDIATE: a transaction takes the write lock when it starts, so one that reads then
+    # writes (geocoding's chunk writes, beside workers) waits instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)

@@ -71,6 +71,19 @@ HOMONYMS = {
 }
 
 
+class _StampingServer(ThreadingHTTPServer):
+    """Notes when each connection is accepted, before its thread starts: a request's time
+    is when it reached the server, not when a busy machine got round to parsing it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.accepted: dict = {}
+
+    def process_request(self, request, client_address) -> None:
+        self.accepted[request] = time.monotonic()
+        super().process_request(request, client_address)
+
+
 @dataclass
 class Request:
     path: str
@@ -93,7 +106,7 @@ class FakeNominatim:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
+        self.server = _StampingServer(("127.0.0.1", self.port), self._handler_class())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -180,10 +193,11 @@ class FakeNominatim:
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 params = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+                arrived = fake.server.accepted.pop(self.request, None) or time.monotonic()
                 with fake._lock:
                     headers = dict(self.headers)
                     fake.requests.append(
-                        Request(parts.path, params, headers, time.monotonic(), parts.query)
+                        Request(parts.path, params, headers, arrived, parts.query)
                     )
                 if parts.path != "/search":
                     return self._send(404, {"error": "not found"})
