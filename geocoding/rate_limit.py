@@ -21,9 +21,9 @@ from geocoding.result import ProviderPaused
 
 #: Added to the spacing of requests: network jitter must not bring two requests closer
 #: than the provider's limit when they reach it.
-SPACING_MARGIN_SECONDS = 0.05
+SPACING_MARGIN_SECONDS = 0.08
 #: The permit's own margin: between the permit and the request's arrival lie a few ms.
-PERMIT_MARGIN_SECONDS = 0.01
+PERMIT_MARGIN_SECONDS = 0.06
 
 
 def db_now_sql() -> str:

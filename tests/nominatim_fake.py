@@ -196,9 +196,7 @@ class FakeNominatim:
                 arrived = fake.server.accepted.pop(self.request, None) or time.monotonic()
                 with fake._lock:
                     headers = dict(self.headers)
-                    fake.requests.append(
-                        Request(parts.path, params, headers, arrived, parts.query)
-                    )
+                    fake.requests.append(Request(parts.path, params, headers, arrived, parts.query))
                 if parts.path != "/search":
                     return self._send(404, {"error": "not found"})
                 mode = fake._next_mode()
