@@ -124,3 +124,52 @@ def test_a_stale_admin_form_keeps_the_coordinates_found_meanwhile(superuser_clie
     school = reload(school)
     assert school.name == "Renamed while open"
     assert (school.coordinates, school.geocode_status) == ((41.9, 12.5), GeocodeStatus.OK)
+
+
+# --- A pause that holds ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("script", "expected_pause"),
+    [(["429:1"], 1.0), (["429:"], 0.6)],  # Retry-After: 1 s; none: GEOCODER_RATE_LIMITED_SECONDS
+)
+def test_nothing_is_sent_during_a_pause_by_any_geocoder(
+    nominatim, nominatim_settings, script, expected_pause
+):
+    import time
+
+    from geocoding.providers import geocoder_chain
+    from geocoding.result import GeocodeQuery, ProviderRateLimited
+
+    nominatim_settings.GEOCODER_RATE_LIMITED_SECONDS = 0.6
+    nominatim.script = list(script)
+    with pytest.raises(ProviderRateLimited, match="HTTP 429"):
+        geocoder_chain().geocode(GeocodeQuery(country="IT", city="Roma"))
+    # Other geocoders (as other processes: their own limiter, the shared table) send nothing
+    # while the pause holds, however often they try.
+    deadline = time.monotonic() + expected_pause - 0.15
+    while time.monotonic() < deadline:
+        with pytest.raises(ProviderRateLimited, match="paused"):
+            geocoder_chain().geocode(GeocodeQuery(country="IT", city="Milano"))
+        time.sleep(0.1)
+    time.sleep(0.3)
+    geocoder_chain().geocode(GeocodeQuery(country="IT", city="Milano"))
+    first, second = (request.at for request in nominatim.searches())
+    assert second - first >= expected_pause
+
+
+def test_after_a_429_the_rest_of_the_batch_is_postponed_not_probed(
+    nominatim, nominatim_settings, deferred_tasks
+):
+    nominatim_settings.GEOCODER_RATE_LIMITED_SECONDS = 120
+    nominatim.script = ["429:"]
+    schools = [SchoolFactory(city=city, street="") for city in ("Roma", "Milano", "Bologna")]
+    before = timezone.now()
+    summary = members_geocode(member_ids=[s.pk for s in schools])
+    assert len(nominatim.searches()) == 1  # the first query only
+    assert (summary.failed, summary.postponed) == (1, 2)
+    assert [reload(s).geocode_status for s in schools[1:]] == ["pending", "pending"]
+    assert [reload(s).geocode_attempts for s in schools] == [1, 0, 0]
+    later = [r for r in deferred_tasks.results if r.task.name == "members_geocode_task"]
+    assert [r.kwargs["member_ids"] for r in later] == [[s.pk for s in schools[1:]]]
+    assert (later[0].task.run_after - before).total_seconds() >= 119
