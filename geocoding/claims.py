@@ -11,14 +11,20 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from contextvars import ContextVar
 
 from django.db import connection
 
+from geocoding.clock import db_now_sql
 from geocoding.models import GeocodeClaim
-from geocoding.rate_limit import db_now_sql
 
 #: Who holds a claim: unique per process (and per run, so a restarted pid is someone else).
 HOLDER = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+#: The key this process is asking right now: the rate limiter stretches its claim to cover
+#: the wait for the request slot, so a short claim does not end while its holder waits.
+current_claim: ContextVar[str | None] = ContextVar("geocoding_current_claim", default=None)
 
 
 def _table() -> str:
@@ -42,3 +48,15 @@ def query_claim(*, key: str, seconds: float, holder: str = HOLDER) -> bool:
 
 def query_release(*, key: str, holder: str = HOLDER) -> None:
     GeocodeClaim.objects.filter(key=key, holder=holder).delete()
+
+
+def query_claim_extend(*, seconds: float, holder: str = HOLDER) -> None:
+    """Stretch the current claim (if any) to end `seconds` from now."""
+    key = current_claim.get()
+    if key is None:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table()} SET until = {db_now_sql()} + %s WHERE key = %s AND holder = %s",
+            [seconds, key, holder],
+        )

@@ -147,7 +147,10 @@ class NominatimProvider:
             adapter_factory=URLLibAdapter,
         )
         self.search = SharedRateLimiter(
-            self.geocoder.geocode, name=self.throttle_name, min_delay_seconds=min_delay_seconds
+            self.geocoder.geocode,
+            name=self.throttle_name,
+            min_delay_seconds=min_delay_seconds,
+            timeout=timeout,
         )
 
     def geocode(self, query: GeocodeQuery) -> GeocodeResult:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 from django.db import connection
 
+from geocoding.claims import query_claim_extend
+from geocoding.clock import db_now_sql
 from geocoding.models import GeocoderThrottle
 from geocoding.result import ProviderPaused
 
@@ -24,14 +26,8 @@ from geocoding.result import ProviderPaused
 SPACING_MARGIN_SECONDS = 0.08
 #: The permit's own margin: between the permit and the request's arrival lie a few ms.
 PERMIT_MARGIN_SECONDS = 0.06
-
-
-def db_now_sql() -> str:
-    """SQL for "now" in seconds since the epoch, on the database server's clock."""
-    if connection.vendor == "postgresql":
-        return "extract(epoch from clock_timestamp())::float8"
-    # SQLite runs in this process: its clock is this host's (julianday has milliseconds).
-    return "((julianday('now') - 2440587.5) * 86400.0)"
+#: A query's claim lasts the wait for its slot, the request's timeout and this much more.
+CLAIM_SLACK_SECONDS = 2.0
 
 
 def _table() -> str:
@@ -119,10 +115,13 @@ def throttle_penalize(*, name: str, seconds: float) -> None:
 class SharedRateLimiter:
     """Calls `func` in a slot reserved for the whole application, never during a pause."""
 
-    def __init__(self, func: Callable, *, name: str, min_delay_seconds: float) -> None:
+    def __init__(
+        self, func: Callable, *, name: str, min_delay_seconds: float, timeout: float = 0.0
+    ) -> None:
         self.func = func
         self.name = name
         self.min_delay_seconds = min_delay_seconds
+        self.timeout = timeout
 
     def __call__(self, *args, **kwargs):
         # During a pause nobody waits in line for it: the caller postpones its work.
@@ -130,6 +129,8 @@ class SharedRateLimiter:
         if paused > 0:
             raise ProviderPaused(paused)
         wait = throttle_reserve(name=self.name, min_delay_seconds=self.min_delay_seconds)
+        # The query's claim must outlast the wait for the slot and the request.
+        query_claim_extend(seconds=wait + self.timeout + CLAIM_SLACK_SECONDS)
         if wait > 0:
             time.sleep(wait)
         # Checked just before sending: a pause that began while this worker waited for its

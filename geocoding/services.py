@@ -29,9 +29,10 @@ from geocoding.cache import (
     geocode_cache_put,
     geocode_cache_put_miss,
 )
-from geocoding.claims import query_claim, query_release
+from geocoding.claims import current_claim, query_claim, query_release
 from geocoding.divisions import division_resolve
 from geocoding.providers import ProviderChain, geocoder_chain
+from geocoding.rate_limit import CLAIM_SLACK_SECONDS
 from geocoding.result import GeocodeQuery, GeocodeResult, GeocodingError, PlaceAmbiguous
 
 logger = logging.getLogger(__name__)
@@ -263,9 +264,9 @@ def _cached_outcome(answer: GeocodeResult | CachedMiss) -> _Outcome:
 
 
 def _claim_seconds() -> float:
-    # Long enough for a slot in a busy queue and the request itself; a dead holder's claim
-    # ends by then and the query is asked again.
-    return settings.GEOCODER_TIMEOUT + max(settings.GEOCODER_MIN_DELAY_SECONDS, 1.0) * 30
+    # Enough to look in the cache and reserve a slot; the rate limiter then stretches the
+    # claim over the wait and the request. A dead holder's claim ends soon after.
+    return settings.GEOCODER_TIMEOUT + CLAIM_SLACK_SECONDS
 
 
 def _ask_all(chain: ProviderChain, to_ask: dict[str, GeocodeQuery], seen: dict) -> None:
@@ -306,10 +307,12 @@ def _ask_all(chain: ProviderChain, to_ask: dict[str, GeocodeQuery], seen: dict) 
 def _ask_claimed(chain: ProviderChain, query: GeocodeQuery, seen: dict) -> bool:
     if not query_claim(key=query.key, seconds=_claim_seconds()):
         return False
+    token = current_claim.set(query.key)
     try:
         answer = geocode_cache_get_many(keys=[query.key]).get(query.key)
         seen[query.key] = _cached_outcome(answer) if answer is not None else _ask(chain, query)
     finally:
+        current_claim.reset(token)
         query_release(key=query.key)
     return True
 
