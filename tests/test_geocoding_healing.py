@@ -14,6 +14,7 @@ from crm.models import GeocodeStatus, Member
 from geocoding.services import members_geocode
 from tests.factories import SchoolFactory
 from tests.test_geocoding import reload
+from tests.test_map_freshness import laptop_env  # noqa: F401 (a fixture: a database of its own)
 
 pytestmark = pytest.mark.django_db
 
@@ -71,26 +72,88 @@ def test_sweep_has_a_daily_cap_per_member(nominatim, nominatim_settings):
         assert expected in _sweep()
 
 
-# serialized_rollback: the chapters and sectors of the data migrations come back afterwards.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_task_of_a_dead_worker_is_taken_over_and_its_members_geocoded(gazetteer, settings):
-    """A worker killed mid-batch leaves its task RUNNING and its members pending."""
-    from django_tasks_db.models import DBTaskResult
+CREATE_EIGHT = """
+from crm.bulk import members_bulk_create
+from geocoding.services import members_geocode_enqueue
+from partners.models import School
+schools = members_bulk_create([
+    School(name=f"Scuola {n}", school_code=f"KILL{n:05d}", street="", postal_code="",
+           city=f"Killtown {n}", province="", region="", country="IT")
+    for n in range(8)
+])
+members_geocode_enqueue(member_ids=[s.pk for s in schools])
+"""
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    settings.GEOCODER_TASK_TIMEOUT_SECONDS = 60
-    schools = [SchoolFactory(city="Roma", street="") for _ in range(3)]
-    # What SIGKILL leaves behind: the task claimed by a worker long ago, never finished.
-    DBTaskResult.objects.update(
-        status="RUNNING", started_at=timezone.now() - datetime.timedelta(hours=1)
-    )
-    _age(schools)
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    out = _sweep()
-    assert "3 tasks of dead workers taken over" in out
-    assert "Queued 3 members again" in out
-    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"FAILED"}
-    assert {reload(s).geocode_status for s in schools} == {GeocodeStatus.OK}
+
+def _located(env: dict[str, str]) -> int:
+    """Members located in the database of `env`, read without starting Django again."""
+    url = env["DATABASE_URL"]
+    sql = "SELECT count(*) FROM crm_member WHERE geocode_status = 'ok'"
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+            return connection.execute(sql).fetchone()[0]
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as connection:
+        return connection.execute(sql).fetchone()[0]
+
+
+def test_a_worker_killed_mid_batch_is_taken_over_and_its_members_geocoded(laptop_env):  # noqa: F811
+    """Real processes: a `db_worker` is killed with SIGKILL in the middle of its batch; the
+    sweep takes its task over and queues its members; the next worker geocodes them all."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.nominatim_fake import FakeNominatim
+    from tests.test_map_freshness import ROOT, manage
+
+    fake = FakeNominatim(cities={f"killtown {n}": (45.0 + n / 10, 9.0) for n in range(8)}).start()
+    env = {
+        **laptop_env,
+        "TASKS_BACKEND": "database",
+        "GEOCODERS": "nominatim",
+        "NOMINATIM_URL": fake.url,
+        "GEOCODER_USER_AGENT": "kindnet-tests/1.0 (tests@kindnet.example)",
+        "GEOCODER_MIN_DELAY_SECONDS": "0.15",
+        "GEOCODER_TIMEOUT": "1",
+        "GEOCODER_TASK_TIMEOUT_SECONDS": "1",
+        "GEOCODER_SWEEP_AFTER_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    try:
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "shell", "-v", "0", "-c", CREATE_EIGHT)
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--no-startup-delay"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while len(fake.searches()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGKILL)  # mid-batch: nothing written yet
+        worker.wait(timeout=10)
+        assert len(fake.searches()) < 8 and _located(env) == 0
+
+        # The sweep's own start-up outlasts GEOCODER_TASK_TIMEOUT_SECONDS (1 s).
+        out = manage(env, "geocode_sweep")
+        assert "Queued 8 members again" in out
+        assert "1 tasks of dead workers taken over" in out
+        manage(env, "db_worker", "--batch", "--no-startup-delay")
+        assert _located(env) == 8
+    finally:
+        fake.stop()
+    # What the dead worker had asked came from the cache: each town asked once (at most
+    # one more if it died between an answer and storing it).
+    towns = [request.params["city"] for request in fake.searches()]
+    assert set(towns) == {f"Killtown {n}" for n in range(8)}
+    assert len(towns) <= 9
 
 
 def test_moving_a_member_ends_its_old_retry_chain(nominatim, nominatim_settings, deferred_tasks):
