@@ -11,7 +11,12 @@ closer than the delay (min_interval_s >= delay).
 Runs in a throwaway database (a temporary SQLite file, or bench_… on PostgreSQL with
 DATABASE_URL=postgres://…) dropped at the end, so the configured database is never touched.
 
-    python bench/geocode.py [--workers 3] [--members 200] [--places 120] [--delay 1.0] [--quick]
+    python bench/geocode.py [--workers 3] [--members 200] [--places 120] [--delay 1.0]
+                            [--retry-after S] [--quick]
+
+With --retry-after S the middle request is refused with HTTP 429 and `Retry-After: S`: the
+line also gives the time from the 429 to the next request any process sent (goal >= S);
+calls are then counted without the refused one.
 
 The last line is `RESULT calls_per_query=… min_interval_s=… p5_interval_s=… members=… seconds=…`.
 """
@@ -41,6 +46,14 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--places", type=int, default=120)
     parser.add_argument("--delay", type=float, default=1.0, help="GEOCODER_MIN_DELAY_SECONDS")
+    parser.add_argument(
+        "--retry-after",
+        type=int,
+        default=0,
+        metavar="S",
+        help="answer the middle request with HTTP 429 and Retry-After: S; then check that no "
+        "process sent anything during the pause",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: 60 over 30, 0.25 s")
     args = parser.parse_args()
     if args.quick:
@@ -88,6 +101,8 @@ def run(args: argparse.Namespace, url: str) -> None:
     fake = FakeNominatim(cities={})
     for i in range(args.places):
         fake.cities[f"benchtown {i}"] = (36.0 + (i % 100) * 0.1, 6.0 + (i // 100) * 0.5)
+    if args.retry_after:
+        fake.script = ["ok"] * (args.places // 2) + [f"429:{args.retry_after}"]
     fake.start()
     env = {
         **os.environ,
@@ -99,6 +114,9 @@ def run(args: argparse.Namespace, url: str) -> None:
         "GEOCODER_MIN_DELAY_SECONDS": str(args.delay),
         "GEOCODER_TIMEOUT": "10",
         "LOG_LEVEL": "WARNING",
+        # After the 429 the rest of a batch is queued again for after the pause.
+        "GEOCODER_RETRY_BACKOFF_SECONDS": str(args.retry_after or 60),
+        "GEOCODER_RATE_LIMITED_SECONDS": str(args.retry_after or 60),
     }
     try:
         dummy = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
@@ -134,13 +152,32 @@ def run(args: argparse.Namespace, url: str) -> None:
             subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
             for command in commands
         ]
-        budget = 60 + args.places * (args.delay + 0.1) * 2
+        budget = 60 + args.places * (args.delay + 0.1) * 2 + args.retry_after * 4
         codes = [process.wait(timeout=budget) for process in processes]
+        if args.retry_after:
+            # Postponed work is due after the pause: one more worker runs it.
+            subprocess.run(
+                [*manage, "db_worker", "--batch", "--no-startup-delay"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                timeout=budget,
+                check=True,
+            )
         elapsed = time.perf_counter() - started
     finally:
         fake.stop()
 
     searches = sorted(fake.searches(), key=lambda request: request.at)
+    pause_line, pause_ok = "", True
+    if args.retry_after:
+        # Every request but the refused one was answered; none arrived during the pause.
+        refused = searches[args.places // 2]
+        after = [r.at - refused.at for r in searches if r.at > refused.at]
+        gap = min(after) if after else float("inf")
+        pause_ok = gap >= args.retry_after
+        pause_line = f" pause_s={args.retry_after} first_request_after_429_s={gap:.3f}"
+        searches.remove(refused)
     distinct = {request.raw_query for request in searches}
     located = Member.objects.filter(geocode_status=GeocodeStatus.OK).count()
     intervals = sorted(b.at - a.at for a, b in itertools.pairwise(searches))
@@ -157,6 +194,7 @@ def run(args: argparse.Namespace, url: str) -> None:
         f"RESULT calls_per_query={ratio:.2f} min_interval_s={min_interval:.3f} "
         f"p5_interval_s={p5:.3f} members={args.members} seconds={elapsed:.1f} "
         f"calls={len(searches)} places={args.places} located={located} workers={args.workers}"
+        f"{pause_line}"
     )
     ok = (
         ratio == 1.0
@@ -164,6 +202,7 @@ def run(args: argparse.Namespace, url: str) -> None:
         and min_interval >= args.delay
         and located == args.members
         and not any(codes)
+        and pause_ok
     )
     if not ok:
         sys.exit(1)

@@ -167,10 +167,10 @@ class NominatimProvider:
                 country_codes=query.country.lower() or None,
             )
         except ProviderPaused as exc:
-            raise ProviderRateLimited(
-                _("Nominatim at %(url)s is paused for %(pause)d s after an error (nothing sent)")
-                % {**where, "pause": round(exc.seconds)}
-            ) from exc
+            message = _(
+                "Nominatim at %(url)s is paused for %(pause)d s after an error (nothing sent)"
+            ) % {**where, "pause": round(exc.seconds)}
+            raise ProviderPaused(exc.seconds, message) from exc
         except GeocoderRateLimited as exc:
             seconds = float(exc.retry_after or 0) or self.rate_limited_seconds
             throttle_penalize(name=self.throttle_name, seconds=seconds)

@@ -23,9 +23,9 @@ from geocoding.result import ProviderPaused
 
 #: Added to the spacing of requests: network jitter must not bring two requests closer
 #: than the provider's limit when they reach it.
-SPACING_MARGIN_SECONDS = 0.08
+SPACING_MARGIN_SECONDS = 0.1
 #: The permit's own margin: between the permit and the request's arrival lie a few ms.
-PERMIT_MARGIN_SECONDS = 0.06
+PERMIT_MARGIN_SECONDS = 0.1
 #: A query's claim lasts the wait for its slot, the request's timeout and this much more.
 CLAIM_SLACK_SECONDS = 2.0
 

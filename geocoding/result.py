@@ -90,8 +90,9 @@ class ProviderRateLimited(ProviderUnavailable):
 
 
 class ProviderPaused(ProviderRateLimited):
-    """The provider is paused for everyone (after a 429 or a 5xx): nothing was sent."""
+    """The provider is paused for everyone (after a 429 or a 5xx): nothing was sent, so the
+    work is postponed, not counted as a failed attempt."""
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"paused for {seconds:.0f} s")
+    def __init__(self, seconds: float, message: str = "") -> None:
+        super().__init__(message or f"paused for {seconds:.0f} s")
         self.seconds = seconds

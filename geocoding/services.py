@@ -33,11 +33,19 @@ from geocoding.claims import current_claim, query_claim, query_release
 from geocoding.divisions import division_resolve
 from geocoding.providers import ProviderChain, geocoder_chain
 from geocoding.rate_limit import CLAIM_SLACK_SECONDS
-from geocoding.result import GeocodeQuery, GeocodeResult, GeocodingError, PlaceAmbiguous
+from geocoding.result import (
+    GeocodeQuery,
+    GeocodeResult,
+    GeocodingError,
+    PlaceAmbiguous,
+    ProviderPaused,
+)
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 2000
+#: How long a run waits at most for answers that other processes are getting.
+WAIT_FOR_OTHERS_SECONDS = 600
 
 
 @dataclass
@@ -283,7 +291,9 @@ def _ask_all(chain: ProviderChain, to_ask: dict[str, GeocodeQuery], seen: dict) 
             waiting.append(query)
         else:
             paused = seen[query.key].retryable
-    deadline = time.monotonic() + _claim_seconds() + 1
+    # A live holder may wait long for its slot (its claim says how long); a dead one's
+    # claim ends soon. The deadline only guards against a stuck database.
+    deadline = time.monotonic() + _claim_seconds() + WAIT_FOR_OTHERS_SECONDS
     while waiting:
         for query in list(waiting):
             if paused:
@@ -320,6 +330,8 @@ def _ask_claimed(chain: ProviderChain, query: GeocodeQuery, seen: dict) -> bool:
 def _ask(chain: ProviderChain, query: GeocodeQuery) -> _Outcome:
     try:
         result, cacheable = chain.geocode(query)
+    except ProviderPaused:
+        return _Outcome(postponed=True, retryable=True)  # nothing was sent
     except GeocodingError as exc:
         error = str(exc)[:300]
         if not exc.retryable:
