@@ -411,8 +411,8 @@ def test_geocode_command_pending_by_default_with_summary(gazetteer):
     failed = SchoolFactory(city="Milano", province="MI", geocode_status=GeocodeStatus.FAILED)
     out = _call(call_command, "geocode")
     assert out.strip() == (
-        "Geocoded 4 members: 4 ok, 0 failed, 0 skipped (no address), 0 set by hand "
-        "(left alone); 2 from cache, 0 placed by rule, 2 provider calls."
+        "Geocoded 4 members: 4 ok, 0 failed, 0 to place by hand, 0 skipped (no address), "
+        "0 set by hand (left alone); 2 from cache, 0 placed by rule, 2 provider calls."
     )
     assert {reload(m).geocode_status for m in pending} == {GeocodeStatus.OK}
     assert reload(failed).geocode_status == GeocodeStatus.FAILED
