@@ -60,13 +60,24 @@ class MemberAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        seen = (self.data.get(self.add_prefix("geocode_seen")) or "None|None").split("|")
-        shown = tuple(None if value in ("None", "") else float(value) for value in seen[:2])
+        seen = self.data.get(self.add_prefix("geocode_seen"))
+        if seen is None:  # a post without the field (not from this form): compare with now
+            shown = (self.instance.latitude, self.instance.longitude)
+        else:
+            values = [*seen.split("|"), "None", "None"][:2]
+            shown = tuple(None if value in ("None", "") else _float(value) for value in values)
         typed = (cleaned.get("latitude"), cleaned.get("longitude"))
         if None not in typed and typed != shown:
             cleaned["geocode_status"] = GeocodeStatus.MANUAL
             self.placed_by_hand = True
         return cleaned
+
+
+def _float(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 def _geocode_queued_message(count: int, manual: int) -> str:
