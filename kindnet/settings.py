@@ -448,6 +448,15 @@ GEOCODER_MIN_DELAY_SECONDS = env_float("GEOCODER_MIN_DELAY_SECONDS", default=1.0
 GEOCODER_MAX_ATTEMPTS = env_int("GEOCODER_MAX_ATTEMPTS", default=5, minimum=1)
 GEOCODER_RETRY_BACKOFF_SECONDS = env_float("GEOCODER_RETRY_BACKOFF_SECONDS", default=60.0)
 GEOCODER_RATE_LIMITED_SECONDS = env_float("GEOCODER_RATE_LIMITED_SECONDS", default=60.0)
+# "No such place" and "ambiguous" answers are remembered this long (0: never).
+GEOCODER_NEGATIVE_CACHE_SECONDS = env_int("GEOCODER_NEGATIVE_CACHE_SECONDS", default=7 * 24 * 3600)
+# manage.py geocode_sweep: members pending or failed for now longer than this are queued
+# again, at most GEOCODER_SWEEP_DAILY_CAP times a day each, GEOCODER_SWEEP_BATCH per run;
+# a geocoding task still running after GEOCODER_TASK_TIMEOUT_SECONDS lost its worker.
+GEOCODER_SWEEP_AFTER_SECONDS = env_int("GEOCODER_SWEEP_AFTER_SECONDS", default=600)
+GEOCODER_SWEEP_DAILY_CAP = env_int("GEOCODER_SWEEP_DAILY_CAP", default=6, minimum=1)
+GEOCODER_SWEEP_BATCH = env_int("GEOCODER_SWEEP_BATCH", default=2000, minimum=1)
+GEOCODER_TASK_TIMEOUT_SECONDS = env_int("GEOCODER_TASK_TIMEOUT_SECONDS", default=900, minimum=1)
 # Countries whose places the offline gazetteer loads besides the chapters' own.
 GAZETTEER_COUNTRIES = [
     code.upper() for code in env_list("GAZETTEER_COUNTRIES", default=["IT", "CH"])

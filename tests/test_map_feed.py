@@ -654,7 +654,7 @@ def test_geocoding_results_reach_the_feed(
     """Geocoding writes with UPDATE (no signal); the feed must not keep the old answer."""
     from geocoding.services import members_geocode
 
-    school = active(SchoolFactory(city="Milano", street="", postal_code=""))
+    school = active(SchoolFactory(city="Milano", province="MI", street="", postal_code=""))
     assert feed(anonymous_client)["total"] == 0  # not located yet: nothing, and now cached
 
     with django_capture_on_commit_callbacks(execute=True):
