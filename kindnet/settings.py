@@ -381,8 +381,9 @@ AGREEMENT_EXPIRING_DAYS = env_int("AGREEMENT_EXPIRING_DAYS", default=60, minimum
 
 # --- REST API (api) -------------------------------------------------------------------
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", default=200, minimum=1)
-# The deepest row a list's pages reach (OFFSET grows with it); filters narrow the rest.
-API_MAX_LIST_ROWS = env_int("API_MAX_LIST_ROWS", default=20_000, minimum=1)
+# The deepest row a staff list reaches, in the API and the admin, and how far it counts:
+# OFFSET and COUNT grow with the rows they pass, filters narrow the rest.
+LIST_MAX_ROWS = env_int("LIST_MAX_ROWS", default=20_000, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous call is told how to authenticate (401).
