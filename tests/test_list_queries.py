@@ -140,3 +140,25 @@ def test_lists_count_up_to_the_limit_and_say_so(network, superuser_client, setti
     assert (body["count"], body["count_is_exact"]) == (len(network), True)
     page = superuser_client.get("/admin/partners/school/").content.decode()
     assert f"{len(network)} schools" in page and "More than" not in page
+
+
+def test_sidebar_choices_skip_through_the_index_in_one_statement(django_assert_num_queries):
+    from crm.distinct import distinct_values
+    from partners.models import School
+    from tests.factories import CompanyFactory
+
+    for region in ["Veneto", "Lazio", "", "Lazio", "Abruzzo"]:
+        SchoolFactory(region=region)
+    CompanyFactory(region="Toscana", country="CH")
+    with django_assert_num_queries(1) as captured:
+        assert distinct_values(Member.objects.all(), "region") == [
+            "Abruzzo",
+            "Lazio",
+            "Toscana",
+            "Veneto",
+        ]
+    assert "DISTINCT" not in captured.captured_queries[0]["sql"]
+    assert distinct_values(School.objects.all(), "region") == ["Abruzzo", "Lazio", "Veneto"]
+    assert distinct_values(Member.objects.filter(region="Lazio"), "country") == ["IT"]
+    assert distinct_values(Member.objects.none(), "region") == []
+    assert distinct_values(School.objects.filter(region="Molise"), "region") == []

@@ -266,6 +266,7 @@ class Member(models.Model):
             # Lists: the default ordering, the region filter and its choices, the newest.
             models.Index(fields=["name", "id"]),
             models.Index(fields=["region"]),
+            models.Index(fields=["country"]),  # the country filter's choices
             models.Index(fields=["created_at"]),
         ]
         constraints = [
