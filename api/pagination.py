@@ -27,7 +27,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         # lists are served to row LIST_MAX_ROWS; beyond it, filters narrow the list.
         number = request.query_params.get(self.page_query_param, "")
         size = self.get_page_size(request) or 1
-        if number.isdigit() and (int(number) - 1) * size >= settings.LIST_MAX_ROWS:
+        if number.isdecimal() and (int(number) - 1) * size >= settings.LIST_MAX_ROWS:
             raise ValidationError(
                 {
                     self.page_query_param: _(

@@ -42,8 +42,12 @@ class ChapterScopedAdmin:
         return any(kind._default_manager.filter(pk=object_id).exists() for kind in kinds)
 
     def has_process_personal_data_permission(self, request) -> bool:
-        """The data protection officer's actions (export of people)."""
-        return request.user.has_perm("crm.process_personal_data")
+        """The data protection officer's actions (export of people). A person's export
+        gathers every row that names them, in every chapter: only for users of all
+        chapters (a chapter's own DPO asks one of them, or runs `person export`)."""
+        return request.user.has_perm("crm.process_personal_data") and (
+            user_chapter_ids(request.user) is ALL
+        )
 
     def get_queryset(self, request):
         return scope_queryset(super().get_queryset(request), request.user)

@@ -162,3 +162,9 @@ def test_sidebar_choices_skip_through_the_index_in_one_statement(django_assert_n
     assert distinct_values(Member.objects.filter(region="Lazio"), "country") == ["IT"]
     assert distinct_values(Member.objects.none(), "region") == []
     assert distinct_values(School.objects.filter(region="Molise"), "region") == []
+
+
+@pytest.mark.parametrize("page", ["²", "٣", "-1", "last", "1e3", ""])
+def test_odd_page_numbers_are_answered_not_crashed(superuser_client, page):
+    response = superuser_client.get("/api/v1/members/", {"page": page})
+    assert response.status_code in (200, 404), (page, response.status_code)
