@@ -1,8 +1,9 @@
 """The public map's read queries: its feed (members and clusters) and its filter options.
 
-The feed is built here from plain tuples (`values_list`), never from
-model instances or serializers, so 100,000 members cost two SQL queries and one
-pass in Python: the members, then their sector names and recognition titles.
+The feed is built here from plain tuples (`values_list`), never from model instances
+or serializers. Its cost follows its answer, never more than MAP_MAX_FEATURES features:
+clusters are counted and measured by the database (GROUP BY grid cell), and only the
+members shown on their own are read, with their sector names and recognition titles.
 """
 
 from __future__ import annotations
@@ -16,25 +17,52 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db.models import CharField, DateField, Exists, OuterRef, Q, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db import connections
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    F,
+    FloatField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import (
+    Coalesce,
+    Floor,
+    Greatest,
+    Least,
+    Ln,
+    NullIf,
+    Radians,
+    Round,
+    Sin,
+)
 from django.utils import translation
 from django_countries import countries
 
 from crm.models import Member, MemberKind, MemberQuerySet, Recognition, Sector
+from publicmap.grid import MERCATOR_MAX_LATITUDE, BBox, cells_per_side, zoom_fitting
 
 #: Columns of a map row, in this order (see `map_feed_build`).
-MAP_COLUMNS = ("id", "kind", "name", "city", "country", "longitude", "latitude")
+MAP_COLUMNS = ("id", "kind", "name", "city", "country", "public_longitude", "public_latitude")
 MAP_DETAIL_COLUMNS = ("website", "description")
-
-#: Grid cells per 256-pixel map tile: points within about 64 pixels share a cluster.
-CLUSTER_CELLS_PER_TILE = 4
-#: Web Mercator stops here; beyond it every latitude falls in the first or last row.
-MERCATOR_MAX_LATITUDE = 85.0511287798
+#: A single member of a cluster grid: its position comes from the grouped rows.
+SINGLE_COLUMNS = (*MAP_COLUMNS[:5], *MAP_DETAIL_COLUMNS)
+#: The database groups on a grid of at most this many times MAP_MAX_FEATURES cells over
+#: the box, so a coarsened answer is merged from a bounded number of rows.
+GRID_HEADROOM = 16
 
 #: Cluster centres and the `bbox` a query filters on keep 6 decimals (about 10 cm); an
 #: ambassador's point keeps 2 (about 1 km), so a person is never placed finer than
-#: their city. See `_public_position`: the privacy rule lives there, once.
+#: their city. See `published_members`: the privacy rule lives there, once.
 COORDINATE_DECIMALS = 6
 AMBASSADOR_COORDINATE_DECIMALS = 2
 #: How far a stored point may lie from its published one: the database is asked for a
@@ -42,10 +70,10 @@ AMBASSADOR_COORDINATE_DECIMALS = 2
 PUBLIC_POSITION_MAX_SHIFT = 0.5 * 10**-AMBASSADOR_COORDINATE_DECIMALS + 1e-9
 
 #: Up to this many members, sectors and titles are asked for by id; beyond, by the
-#: feed's filters (a long IN list would hit SQLite's limit on parameters).
+#: feed's filters (a long IN list would hit SQLite's limit on parameters; PostgreSQL
+#: has none, so there always by id).
 DETAILS_BY_ID_MAX = 500
 
-BBox = tuple[float, float, float, float]
 NOTHING: tuple = ()
 
 
@@ -88,16 +116,18 @@ class MapFilters:
         )
         return wide
 
-    def contains(self, lon: float, lat: float) -> bool:
-        """Whether a (published) point is in the box; the same test as `q()` in SQL."""
-        if self.bbox is None:
-            return True
+    def box_q(self, longitude: str, latitude: str) -> Q:
+        """The box as a condition on two columns or annotations (nothing without a box)."""
+        if not self.bbox:
+            return Q()
         min_lon, min_lat, max_lon, max_lat = self.bbox
-        if not min_lat <= lat <= max_lat:
-            return False
+        condition = Q(**{f"{latitude}__gte": min_lat, f"{latitude}__lte": max_lat})
         if min_lon <= max_lon:
-            return min_lon <= lon <= max_lon
-        return lon >= min_lon or lon <= max_lon
+            return condition & Q(**{f"{longitude}__gte": min_lon, f"{longitude}__lte": max_lon})
+        # The box crosses the antimeridian (RFC 7946, section 5.2).
+        return condition & (
+            Q(**{f"{longitude}__gte": min_lon}) | Q(**{f"{longitude}__lte": max_lon})
+        )
 
     def q(self, prefix: str = "") -> Q:
         """These filters as a condition on members, or on rows `prefix` leads to a member."""
@@ -111,28 +141,42 @@ class MapFilters:
         if self.sector:
             # The slug is unique, so this join cannot repeat a member.
             condition &= Q(**{f"{prefix}sectors__slug": self.sector})
-        if self.bbox:
-            min_lon, min_lat, max_lon, max_lat = self.bbox
-            condition &= Q(**{f"{prefix}latitude__gte": min_lat, f"{prefix}latitude__lte": max_lat})
-            if min_lon <= max_lon:
-                condition &= Q(
-                    **{f"{prefix}longitude__gte": min_lon, f"{prefix}longitude__lte": max_lon}
-                )
-            else:  # The box crosses the antimeridian (RFC 7946, section 5.2).
-                condition &= Q(**{f"{prefix}longitude__gte": min_lon}) | Q(
-                    **{f"{prefix}longitude__lte": max_lon}
-                )
-        return condition
+        return condition & self.box_q(f"{prefix}longitude", f"{prefix}latitude")
 
 
 def members_for_map(filters: MapFilters | None = None) -> MemberQuerySet:
     """The members the public map shows, filtered: active today, located, shown, consenting.
 
     The box is matched on stored coordinates, so this is a superset for the public:
-    `map_feed_build` asks for the widened box and keeps rows by their published position.
+    `published_members` narrows it by their published position.
     """
     filters = filters or MapFilters()
     return Member.objects.on_map().filter(filters.q()).order_by("pk")
+
+
+def published_members(filters: MapFilters) -> MemberQuerySet:
+    """The public's members: annotated with their published position (`public_longitude`,
+    `public_latitude`) and kept when that position is in the box.
+
+    The one privacy rule of the public coordinates, written once in SQL: an ambassador's
+    point is rounded to about 1 km, so the feed never filters, clusters or caches on
+    anything finer. The stored coordinates are matched first with the box widened by the
+    largest shift (their indexes serve it), then the published ones with the box itself.
+    """
+    scale = Value(10.0**AMBASSADOR_COORDINATE_DECIMALS)
+
+    def published(column: str) -> Case:
+        return Case(
+            When(kind=MemberKind.AMBASSADOR, then=Round(F(column) * scale) / scale),
+            default=F(column),
+            output_field=FloatField(),
+        )
+
+    return (
+        members_for_map(filters.widened())
+        .annotate(public_longitude=published("longitude"), public_latitude=published("latitude"))
+        .filter(filters.box_q("public_longitude", "public_latitude"))
+    )
 
 
 def map_feed_json(
@@ -140,8 +184,8 @@ def map_feed_json(
 ) -> bytes:
     """`map_feed_build` encoded as UTF-8 JSON.
 
-    The collector stays paused until the dict is freed again, so the hundreds of
-    thousands of objects it held never make a collection run at all.
+    The collector stays paused until the dict is freed again, so the thousands of
+    objects it held never make a collection run at all.
     """
     with _no_garbage_collection():
         return orjson.dumps(map_feed_build(filters=filters, zoom=zoom, language=language))
@@ -153,30 +197,52 @@ def map_feed_build(
     """The public map as a GeoJSON FeatureCollection (a dict ready for a JSON encoder).
 
     `total` counts the members before clustering and `countries` their distinct
-    countries. With `zoom`, members closer than about 64 pixels at that zoom come
-    back as one cluster feature (count, bbox); without it, every member on its own.
+    countries. With `zoom` below MAP_CLUSTER_MAX_ZOOM, members in one cell of the grid
+    (about 64 pixels at that zoom, `publicmap.grid`) come back as one cluster feature
+    (count, bbox), counted and measured by the database (GROUP BY cell); without it, every
+    member on its own. Never more than MAP_MAX_FEATURES features: beyond, the members are
+    clustered on a coarser grid, whose zoom `cluster_zoom` gives (null when every member
+    is on its own). Sectors, titles and texts are read only for the single members.
     Lists may be tuples: JSON encoders write both as arrays.
     """
     filters = filters or MapFilters()
+    cap = settings.MAP_MAX_FEATURES
     with _no_garbage_collection(), translation.override(language):
-        stored = members_for_map(filters.widened())
-        rows = _public_rows(stored.values_list(*MAP_COLUMNS, *MAP_DETAIL_COLUMNS), filters)
-        singles, clusters = _cluster(rows, zoom)
-        sectors, titles = _member_details(filters.widened(), [row[0] for row in singles], language)
-        features = _member_features(singles, sectors, titles)
-        features.extend(_cluster_feature(positions) for positions in clusters)
+        published = published_members(filters)
+        grid_zoom: int | None = None
+        if zoom is None or zoom >= settings.MAP_CLUSTER_MAX_ZOOM:
+            # Every member on its own, as long as they fit in one answer.
+            rows = list(published.values_list(*MAP_COLUMNS, *MAP_DETAIL_COLUMNS)[: cap + 1])
+            if len(rows) > cap:
+                grid_zoom = settings.MAP_CLUSTER_MAX_ZOOM - 1 if zoom is None else zoom - 1
+                rows = []
+            total, country_codes = len(rows), {row[4] for row in rows}
+        else:
+            grid_zoom = zoom
+        clusters: list[dict[str, Any]] = []
+        if grid_zoom is not None:
+            cells, grid_zoom = _cells(published, filters.bbox, grid_zoom, cap)
+            total = sum(cell.count for cell in cells)
+            country_codes = {code for cell in cells for code in cell.countries}
+            single_ids = any(cell.count == 1 for cell in cells)
+            rows = _single_rows(cells) if single_ids else []
+            clusters = [_cluster_feature(cell) for cell in cells if cell.count > 1]
+        sectors, titles = _member_details(filters.widened(), [row[0] for row in rows], language)
+        features = _member_features(rows, sectors, titles)
+        features.extend(clusters)
     return {
         "type": "FeatureCollection",
-        "total": len(rows),
-        "countries": len({row[4] for row in rows}),
+        "total": total,
+        "countries": len(country_codes),
+        "cluster_zoom": grid_zoom,
         "features": features,
     }
 
 
 @contextmanager
 def _no_garbage_collection() -> Iterator[None]:
-    """Pause the cyclic collector while building: the feed makes hundreds of thousands
-    of small containers and no cycle, and each collection would walk them all again."""
+    """Pause the cyclic collector while building: the feed makes many small containers
+    and no cycle, and each collection would walk them all again."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -186,53 +252,115 @@ def _no_garbage_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _public_rows(rows, filters: MapFilters) -> list[tuple]:
-    """The public's rows: every point at its published position, and kept only when that
-    position is in the box. Filtering, clustering and caching then see the same numbers as
-    the public, so no box however small tells more than the published point."""
-    if filters.bbox is None:
-        return [_public_position(row) for row in rows]
-    public = (_public_position(row) for row in rows)
-    return [row for row in public if filters.contains(row[5], row[6])]
+def _single_rows(cells: list[_Cell]) -> list[tuple]:
+    """The map rows of the cells that hold one member, by id, at the published position
+    the database grouped on."""
+    position = {cell.first_id: (cell.lon_sum, cell.lat_sum) for cell in cells if cell.count == 1}
+    rows = Member.objects.filter(pk__in=position).order_by("pk").values_list(*SINGLE_COLUMNS)
+    return [(*row[:5], *position[row[0]], *row[5:]) for row in rows]
 
 
-def _public_position(row: tuple) -> tuple:
-    """An ambassador's row with coordinates rounded to about 1 km; any other row as is.
+@dataclass
+class _Cell:
+    """The members of one grid cell: how many, where, and the first one's id."""
 
-    The one privacy rule of the public coordinates: the feed never filters, clusters or
-    caches on anything but what this returns."""
-    if row[1] != MemberKind.AMBASSADOR:
-        return row
-    lon = round(row[5], AMBASSADOR_COORDINATE_DECIMALS)
-    lat = round(row[6], AMBASSADOR_COORDINATE_DECIMALS)
-    return (*row[:5], lon, lat, *row[7:])
+    count: int
+    lon_sum: float
+    lat_sum: float
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+    first_id: int
+    countries: set[str]
+
+    def merge(self, other: _Cell) -> None:
+        self.count += other.count
+        self.lon_sum += other.lon_sum
+        self.lat_sum += other.lat_sum
+        self.min_lon, self.min_lat = (
+            min(self.min_lon, other.min_lon),
+            min(self.min_lat, other.min_lat),
+        )
+        self.max_lon, self.max_lat = (
+            max(self.max_lon, other.max_lon),
+            max(self.max_lat, other.max_lat),
+        )
+        self.first_id = min(self.first_id, other.first_id)
+        self.countries |= other.countries
 
 
-def _cluster(rows: list[tuple], zoom: int | None) -> tuple[list[tuple], list[list[tuple]]]:
-    """Split rows into single members and clusters (lists of their members' [lon, lat]).
+def _cells(
+    published: MemberQuerySet, bbox: BBox | None, zoom: int, cap: int
+) -> tuple[list[_Cell], int]:
+    """The non-empty grid cells of `published` at `zoom`, or at the largest coarser zoom
+    where they are at most `cap`; and that zoom. Cells sorted from north-west.
 
-    A fixed grid over Web Mercator, so a cluster does not move when the map pans.
+    One GROUP BY (cell, country) in the database, on a grid no finer than one with
+    GRID_HEADROOM times `cap` cells over the box (so the rows it returns stay bounded too);
+    coarser grids are unions of its cells (`publicmap.grid`), merged here.
     """
-    if zoom is None or zoom >= settings.MAP_CLUSTER_MAX_ZOOM:
-        return rows, []
-    cells_per_side = (1 << zoom) * CLUSTER_CELLS_PER_TILE
-    last = cells_per_side - 1
-    cells: dict[tuple[int, int], list[tuple]] = {}
-    for row in rows:
-        lon, lat = row[5], row[6]
-        lat = max(-MERCATOR_MAX_LATITUDE, min(MERCATOR_MAX_LATITUDE, lat))
-        sin_lat = math.sin(math.radians(lat))
-        y = 0.5 - math.log((1 + sin_lat) / (1 - sin_lat)) / (4 * math.pi)
-        x = (lon + 180.0) / 360.0
-        cell = (min(int(x * cells_per_side), last), min(int(y * cells_per_side), last))
-        cells.setdefault(cell, []).append(row)
-    singles, clusters = [], []
-    for members in cells.values():
-        if len(members) == 1:
-            singles.append(members[0])
+    fine_zoom = zoom_fitting(bbox, cap * GRID_HEADROOM, at_most=zoom)
+    side = cells_per_side(fine_zoom)
+    last = Value(float(side - 1))
+    lat = Greatest(
+        Least(F("public_latitude"), Value(MERCATOR_MAX_LATITUDE)), Value(-MERCATOR_MAX_LATITUDE)
+    )
+    sin_lat = Sin(Radians(lat))
+    x = (F("public_longitude") + Value(180.0)) / Value(360.0)
+    y = Value(0.5) - Ln((Value(1.0) + sin_lat) / (Value(1.0) - sin_lat)) / Value(4 * math.pi)
+    grouped = (
+        published.order_by()
+        .annotate(
+            cell_x=Greatest(Least(Floor(x * Value(side)), last), Value(0.0)),
+            cell_y=Greatest(Least(Floor(y * Value(side)), last), Value(0.0)),
+        )
+        .values("cell_x", "cell_y", "country")
+        .annotate(
+            members=Count("pk"),
+            lon_sum=Sum("public_longitude"),
+            lat_sum=Sum("public_latitude"),
+            west=Min("public_longitude"),
+            south=Min("public_latitude"),
+            east=Max("public_longitude"),
+            north=Max("public_latitude"),
+            first_id=Min("pk"),
+        )
+        .values_list(
+            "cell_x",
+            "cell_y",
+            "country",
+            "members",
+            "lon_sum",
+            "lat_sum",
+            "west",
+            "south",
+            "east",
+            "north",
+            "first_id",
+        )
+    )
+    fine: dict[tuple[int, int], _Cell] = {}
+    for cx, cy, country, count, lon_sum, lat_sum, west, south, east, north, first in grouped:
+        cell = _Cell(count, lon_sum, lat_sum, west, south, east, north, first, {country})
+        key = (int(cx), int(cy))
+        if key in fine:
+            fine[key].merge(cell)
         else:
-            clusters.append([(row[5], row[6]) for row in members])
-    return singles, clusters
+            fine[key] = cell
+    shift = 0
+    while len({(cx >> shift, cy >> shift) for cx, cy in fine}) > cap and shift < fine_zoom:
+        shift += 1
+    if shift:
+        coarse: dict[tuple[int, int], _Cell] = {}
+        for (cx, cy), cell in fine.items():
+            key = (cx >> shift, cy >> shift)
+            if key in coarse:
+                coarse[key].merge(cell)
+            else:
+                coarse[key] = cell
+        fine = coarse
+    return [fine[key] for key in sorted(fine, key=lambda k: (k[1], k[0]))], fine_zoom - shift
 
 
 def _member_details(
@@ -247,7 +375,8 @@ def _member_details(
     """
     if not member_ids:
         return {}, {}
-    if len(member_ids) <= DETAILS_BY_ID_MAX:
+    by_id = connections[Member.objects.db].vendor == "postgresql"  # no limit on parameters
+    if by_id or len(member_ids) <= DETAILS_BY_ID_MAX:
         of_members = Q(member_id__in=member_ids)
     else:
         of_members = filters.q("member__") & Q(member__show_on_map=True)
@@ -334,20 +463,18 @@ def _member_features(
     return features
 
 
-def _cluster_feature(positions: list[tuple]) -> dict[str, Any]:
-    lons = [lon for lon, _lat in positions]
-    lats = [lat for _lon, lat in positions]
+def _cluster_feature(cell: _Cell) -> dict[str, Any]:
     centre = (
-        round(sum(lons) / len(lons), COORDINATE_DECIMALS),
-        round(sum(lats) / len(lats), COORDINATE_DECIMALS),
+        round(cell.lon_sum / cell.count, COORDINATE_DECIMALS),
+        round(cell.lat_sum / cell.count, COORDINATE_DECIMALS),
     )
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": centre},
         "properties": {
             "cluster": True,
-            "count": len(positions),
-            "bbox": (min(lons), min(lats), max(lons), max(lats)),
+            "count": cell.count,
+            "bbox": (cell.min_lon, cell.min_lat, cell.max_lon, cell.max_lat),
         },
     }
 
