@@ -158,11 +158,12 @@ def copies_insert(copies: int) -> None:
             "WHERE id > %s AND id %% 3 = 0 AND %s > 1",
             [sector_ids, len(sector_ids), last_seed_id] * 2 + [len(sector_ids)],
         )
-        recognition = Recognition._meta.db_table
+        recognition_columns, recognition_values = columns(Recognition, {"member_id": "m.id"})
         cursor.execute(
-            f"INSERT INTO {recognition} (member_id, title, awarded_on) "
-            "SELECT id, 'Kind School', DATE '2025-05-01' FROM crm_member "
-            "WHERE id > %s AND id %% 7 = 0",
+            f"INSERT INTO {Recognition._meta.db_table} ({recognition_columns}) "
+            f"SELECT {recognition_values} FROM crm_member m CROSS JOIN "
+            f"(SELECT * FROM {Recognition._meta.db_table} ORDER BY id LIMIT 1) s "
+            "WHERE m.id > %s AND m.id %% 7 = 0",
             [last_seed_id],
         )
     network_changed_send(sender=Member, member_ids=[])

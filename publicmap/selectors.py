@@ -214,7 +214,10 @@ def map_feed_build(
             # Every member on its own, as long as they fit in one answer.
             rows = list(published.values_list(*MAP_COLUMNS, *MAP_DETAIL_COLUMNS)[: cap + 1])
             if len(rows) > cap:
-                grid_zoom = settings.MAP_CLUSTER_MAX_ZOOM - 1 if zoom is None else zoom - 1
+                # The server picks the grid: the finest whose cells over the box, hence the
+                # rows the database returns, stay bounded.
+                finest = settings.MAP_CLUSTER_MAX_ZOOM - 1 if zoom is None else zoom - 1
+                grid_zoom = zoom_fitting(filters.bbox, cap * GRID_HEADROOM, at_most=finest)
                 rows = []
             total, country_codes = len(rows), {row[4] for row in rows}
         else:
@@ -296,12 +299,44 @@ def _cells(
     """The non-empty grid cells of `published` at `zoom`, or at the largest coarser zoom
     where they are at most `cap`; and that zoom. Cells sorted from north-west.
 
-    One GROUP BY (cell, country) in the database, on a grid no finer than one with
-    GRID_HEADROOM times `cap` cells over the box (so the rows it returns stay bounded too);
-    coarser grids are unions of its cells (`publicmap.grid`), merged here.
+    One GROUP BY (cell, country) in the database. When it has more than GRID_HEADROOM
+    times `cap` rows, a second one on a grid with at most that many cells over the box
+    (so the rows read stay bounded); coarser grids are unions of its cells
+    (`publicmap.grid`), merged here.
     """
-    fine_zoom = zoom_fitting(bbox, cap * GRID_HEADROOM, at_most=zoom)
-    side = cells_per_side(fine_zoom)
+    limit = cap * GRID_HEADROOM
+    fine_zoom = zoom
+    grouped = list(_grouped(published, fine_zoom)[: limit + 1])
+    if len(grouped) > limit:
+        fine_zoom = zoom_fitting(bbox, limit, at_most=zoom - 1)
+        grouped = list(_grouped(published, fine_zoom))
+    fine: dict[tuple[int, int], _Cell] = {}
+    for cx, cy, country, count, lon_sum, lat_sum, west, south, east, north, first in grouped:
+        cell = _Cell(count, lon_sum, lat_sum, west, south, east, north, first, {country})
+        key = (int(cx), int(cy))
+        if key in fine:
+            fine[key].merge(cell)
+        else:
+            fine[key] = cell
+    shift = 0
+    while len({(cx >> shift, cy >> shift) for cx, cy in fine}) > cap and shift < fine_zoom:
+        shift += 1
+    if shift:
+        coarse: dict[tuple[int, int], _Cell] = {}
+        for (cx, cy), cell in fine.items():
+            key = (cx >> shift, cy >> shift)
+            if key in coarse:
+                coarse[key].merge(cell)
+            else:
+                coarse[key] = cell
+        fine = coarse
+    return [fine[key] for key in sorted(fine, key=lambda k: (k[1], k[0]))], fine_zoom - shift
+
+
+def _grouped(published: MemberQuerySet, zoom: int) -> Any:
+    """(column, row, country, count, sums, extent, first id) of each cell at `zoom`: the
+    grid of `publicmap.grid` in SQL, on the published positions."""
+    side = cells_per_side(zoom)
     last = Value(float(side - 1))
     lat = Greatest(
         Least(F("public_latitude"), Value(MERCATOR_MAX_LATITUDE)), Value(-MERCATOR_MAX_LATITUDE)
@@ -309,7 +344,7 @@ def _cells(
     sin_lat = Sin(Radians(lat))
     x = (F("public_longitude") + Value(180.0)) / Value(360.0)
     y = Value(0.5) - Ln((Value(1.0) + sin_lat) / (Value(1.0) - sin_lat)) / Value(4 * math.pi)
-    grouped = (
+    return (
         published.order_by()
         .annotate(
             cell_x=Greatest(Least(Floor(x * Value(side)), last), Value(0.0)),
@@ -340,27 +375,6 @@ def _cells(
             "first_id",
         )
     )
-    fine: dict[tuple[int, int], _Cell] = {}
-    for cx, cy, country, count, lon_sum, lat_sum, west, south, east, north, first in grouped:
-        cell = _Cell(count, lon_sum, lat_sum, west, south, east, north, first, {country})
-        key = (int(cx), int(cy))
-        if key in fine:
-            fine[key].merge(cell)
-        else:
-            fine[key] = cell
-    shift = 0
-    while len({(cx >> shift, cy >> shift) for cx, cy in fine}) > cap and shift < fine_zoom:
-        shift += 1
-    if shift:
-        coarse: dict[tuple[int, int], _Cell] = {}
-        for (cx, cy), cell in fine.items():
-            key = (cx >> shift, cy >> shift)
-            if key in coarse:
-                coarse[key].merge(cell)
-            else:
-                coarse[key] = cell
-        fine = coarse
-    return [fine[key] for key in sorted(fine, key=lambda k: (k[1], k[0]))], fine_zoom - shift
 
 
 def _member_details(
