@@ -45,11 +45,19 @@ from django.db.models.functions import (
     Round,
     Sin,
 )
-from django.utils import translation
+from django.utils import timezone, translation
 from django_countries import countries
 
 from crm.models import Member, MemberKind, MemberQuerySet, Recognition, Sector
-from publicmap.grid import MERCATOR_MAX_LATITUDE, BBox, cells_per_side, zoom_fitting
+from publicmap.grid import (
+    MERCATOR_MAX_LATITUDE,
+    BBox,
+    cells_per_side,
+    mercator_x,
+    mercator_y,
+    zoom_fitting,
+)
+from publicmap.models import MapGridBuild, MapGridCell
 
 #: Columns of a map row, in this order (see `map_feed_build`).
 MAP_COLUMNS = ("id", "kind", "name", "city", "country", "public_longitude", "public_latitude")
@@ -59,6 +67,9 @@ SINGLE_COLUMNS = (*MAP_COLUMNS[:5], *MAP_DETAIL_COLUMNS)
 #: The database groups on a grid of at most this many times MAP_MAX_FEATURES cells over
 #: the box, so a coarsened answer is merged from a bounded number of rows.
 GRID_HEADROOM = 16
+#: The zoom of the grid index's cells (about 0.09 degrees of longitude): it answers every
+#: clustered zoom up to this one; finer views hold few members and are grouped live.
+GRID_INDEX_ZOOM = 10
 
 #: Cluster centres and the `bbox` a query filters on keep 6 decimals (about 10 cm); an
 #: ambassador's point keeps 2 (about 1 km), so a person is never placed finer than
@@ -179,20 +190,45 @@ def published_members(filters: MapFilters) -> MemberQuerySet:
     )
 
 
-def map_feed_json(
-    *, filters: MapFilters | None = None, zoom: int | None = None, language: str = "en"
-) -> bytes:
+@dataclass(frozen=True)
+class MapFeedAnswer:
+    """The feed's body, and whether the grid index should be rebuilt (it was out of date
+    for a request it could have answered, in a network of at least MAP_GRID_INDEX_FROM)."""
+
+    json: bytes
+    grid_rebuild_wanted: bool
+
+
+def map_feed_answer(
+    *,
+    filters: MapFilters | None = None,
+    zoom: int | None = None,
+    language: str = "en",
+    version: float | None = None,
+) -> MapFeedAnswer:
     """`map_feed_build` encoded as UTF-8 JSON.
 
     The collector stays paused until the dict is freed again, so the thousands of
     objects it held never make a collection run at all.
     """
     with _no_garbage_collection():
-        return orjson.dumps(map_feed_build(filters=filters, zoom=zoom, language=language))
+        body, wanted = _feed(filters or MapFilters(), zoom, language, version)
+        return MapFeedAnswer(orjson.dumps(body), wanted)
+
+
+def map_feed_json(
+    *, filters: MapFilters | None = None, zoom: int | None = None, language: str = "en"
+) -> bytes:
+    """The feed as UTF-8 JSON, built from the members (the grid index is not used)."""
+    return map_feed_answer(filters=filters, zoom=zoom, language=language).json
 
 
 def map_feed_build(
-    *, filters: MapFilters | None = None, zoom: int | None = None, language: str = "en"
+    *,
+    filters: MapFilters | None = None,
+    zoom: int | None = None,
+    language: str = "en",
+    version: float | None = None,
 ) -> dict[str, Any]:
     """The public map as a GeoJSON FeatureCollection (a dict ready for a JSON encoder).
 
@@ -204,9 +240,18 @@ def map_feed_build(
     clustered on a coarser grid, whose zoom `cluster_zoom` gives (null when every member
     is on its own). Sectors, titles and texts are read only for the single members.
     Lists may be tuples: JSON encoders write both as arrays.
+
+    With the feed's `version`, clusters of zooms up to GRID_INDEX_ZOOM come from the grid
+    index when it was built for that version today (`MapGridCell`).
     """
-    filters = filters or MapFilters()
+    return _feed(filters or MapFilters(), zoom, language, version)[0]
+
+
+def _feed(
+    filters: MapFilters, zoom: int | None, language: str, version: float | None
+) -> tuple[dict[str, Any], bool]:
     cap = settings.MAP_MAX_FEATURES
+    rebuild_wanted = False
     with _no_garbage_collection(), translation.override(language):
         published = published_members(filters)
         grid_zoom: int | None = None
@@ -224,8 +269,13 @@ def map_feed_build(
             grid_zoom = zoom
         clusters: list[dict[str, Any]] = []
         if grid_zoom is not None:
-            cells, grid_zoom = _cells(published, filters.bbox, grid_zoom, cap)
+            index = None
+            usable = grid_zoom == zoom and _grid_index_usable(filters, grid_zoom, version)
+            if usable and _grid_index_current(version):  # type: ignore[arg-type]
+                index = _grid_index_rows(filters, grid_zoom)
+            cells, grid_zoom = _cells(published, filters.bbox, grid_zoom, cap, index)
             total = sum(cell.count for cell in cells)
+            rebuild_wanted = usable and index is None and total >= settings.MAP_GRID_INDEX_FROM
             country_codes = {code for cell in cells for code in cell.countries}
             single_ids = any(cell.count == 1 for cell in cells)
             rows = _single_rows(cells) if single_ids else []
@@ -233,13 +283,14 @@ def map_feed_build(
         sectors, titles = _member_details(filters.widened(), [row[0] for row in rows], language)
         features = _member_features(rows, sectors, titles)
         features.extend(clusters)
-    return {
+    body = {
         "type": "FeatureCollection",
         "total": total,
         "countries": len(country_codes),
         "cluster_zoom": grid_zoom,
         "features": features,
     }
+    return body, rebuild_wanted
 
 
 @contextmanager
@@ -294,7 +345,7 @@ class _Cell:
 
 
 def _cells(
-    published: MemberQuerySet, bbox: BBox | None, zoom: int, cap: int
+    published: MemberQuerySet, bbox: BBox | None, zoom: int, cap: int, index: Any = None
 ) -> tuple[list[_Cell], int]:
     """The non-empty grid cells of `published` at `zoom`, or at the largest coarser zoom
     where they are at most `cap`; and that zoom. Cells sorted from north-west.
@@ -302,12 +353,12 @@ def _cells(
     One GROUP BY (cell, country) in the database. When it has more than GRID_HEADROOM
     times `cap` rows, a second one on a grid with at most that many cells over the box
     (so the rows read stay bounded); coarser grids are unions of its cells
-    (`publicmap.grid`), merged here.
+    (`publicmap.grid`), merged here. With `index` (the grid index's rows at `zoom`), those.
     """
     limit = cap * GRID_HEADROOM
     fine_zoom = zoom
-    grouped = list(_grouped(published, fine_zoom)[: limit + 1])
-    if len(grouped) > limit:
+    grouped = list(_grouped(published, fine_zoom)[: limit + 1] if index is None else index)
+    if len(grouped) > limit and index is None:
         fine_zoom = zoom_fitting(bbox, limit, at_most=zoom - 1)
         grouped = list(_grouped(published, fine_zoom))
     fine: dict[tuple[int, int], _Cell] = {}
@@ -333,9 +384,9 @@ def _cells(
     return [fine[key] for key in sorted(fine, key=lambda k: (k[1], k[0]))], fine_zoom - shift
 
 
-def _grouped(published: MemberQuerySet, zoom: int) -> Any:
-    """(column, row, country, count, sums, extent, first id) of each cell at `zoom`: the
-    grid of `publicmap.grid` in SQL, on the published positions."""
+def _grouped(published: MemberQuerySet, zoom: int, keys: tuple[str, ...] = ()) -> Any:
+    """(column, row, country, *keys, count, sums, extent, first id) of each cell at `zoom`:
+    the grid of `publicmap.grid` in SQL, on the published positions."""
     side = cells_per_side(zoom)
     last = Value(float(side - 1))
     lat = Greatest(
@@ -350,7 +401,7 @@ def _grouped(published: MemberQuerySet, zoom: int) -> Any:
             cell_x=Greatest(Least(Floor(x * Value(side)), last), Value(0.0)),
             cell_y=Greatest(Least(Floor(y * Value(side)), last), Value(0.0)),
         )
-        .values("cell_x", "cell_y", "country")
+        .values("cell_x", "cell_y", "country", *keys)
         .annotate(
             members=Count("pk"),
             lon_sum=Sum("public_longitude"),
@@ -365,6 +416,7 @@ def _grouped(published: MemberQuerySet, zoom: int) -> Any:
             "cell_x",
             "cell_y",
             "country",
+            *keys,
             "members",
             "lon_sum",
             "lat_sum",
@@ -374,6 +426,63 @@ def _grouped(published: MemberQuerySet, zoom: int) -> Any:
             "north",
             "first_id",
         )
+    )
+
+
+def map_grid_cells() -> Any:
+    """The rows of the grid index (`MapGridCell`): every published member's cell at
+    GRID_INDEX_ZOOM, per kind, country and chapter (column order of `GRID_INDEX_COLUMNS`)."""
+    return _grouped(published_members(MapFilters()), GRID_INDEX_ZOOM, ("kind", "chapter_id"))
+
+
+def _grid_index_usable(filters: MapFilters, zoom: int, version: float | None) -> bool:
+    """Whether the index can answer: a grid it refines, filters it has, a box in one piece.
+    (Boxes are snapped to the grid of `zoom` by MapFeedParameters, so whole cells of the
+    index, which is finer, make up the box exactly.)"""
+    if version is None or zoom > GRID_INDEX_ZOOM or filters.sector:
+        return False
+    return filters.bbox is None or filters.bbox[0] <= filters.bbox[2]
+
+
+def _grid_index_current(version: float) -> bool:
+    state = MapGridBuild.objects.filter(pk=MapGridBuild.ROW).values_list("version", "day")
+    return list(state) == [(version, timezone.localdate())]
+
+
+def _grid_index_rows(filters: MapFilters, zoom: int) -> Any:
+    """The index's cells at `zoom` (coarser cells are sums of its rows), as `_grouped`'s."""
+    cells = MapGridCell.objects.all()
+    if filters.kinds:
+        cells = cells.filter(kind__in=filters.kinds)
+    if filters.country:
+        cells = cells.filter(country=filters.country)
+    if filters.chapter is not None:
+        cells = cells.filter(chapter_id=filters.chapter)
+    if filters.bbox is not None:
+        side, edge = cells_per_side(GRID_INDEX_ZOOM), 1e-3  # rounding of a snapped edge
+        min_lon, min_lat, max_lon, max_lat = filters.bbox
+        cells = cells.filter(
+            cell_x__gte=math.floor(mercator_x(min_lon) * side + edge),
+            cell_x__lte=math.ceil(mercator_x(max_lon) * side - edge) - 1,
+            cell_y__gte=math.floor(mercator_y(max_lat) * side + edge),
+            cell_y__lte=math.ceil(mercator_y(min_lat) * side - edge) - 1,
+        )
+    shift = Value(2 ** (GRID_INDEX_ZOOM - zoom))
+    return (
+        cells.annotate(x=F("cell_x") / shift, y=F("cell_y") / shift)
+        .values("x", "y", "country")
+        .annotate(
+            count=Sum("members"),
+            lons=Sum("lon_sum"),
+            lats=Sum("lat_sum"),
+            w=Min("west"),
+            s=Min("south"),
+            e=Max("east"),
+            n=Max("north"),
+            first=Min("first_id"),
+        )
+        .order_by()
+        .values_list("x", "y", "country", "count", "lons", "lats", "w", "s", "e", "n", "first")
     )
 
 

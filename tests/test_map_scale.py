@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from kindnet.demo import synthetic_network_create
 from publicmap.grid import bbox_snap, cell_of, cells_in, zoom_fitting
+from publicmap.models import MapGridBuild
 from tests.factories import SchoolFactory
 from tests.test_map_feed import URL, feed, ids, located
 
@@ -104,9 +105,10 @@ def test_details_are_read_for_single_members_only(anonymous_client, network):
         body = feed(anonymous_client, "?zoom=6&bbox=9,40,15,45")
     singles = ids(body)
     assert singles and any(f["properties"]["cluster"] for f in body["features"])
-    # The version, the cells, the single members, their sectors and titles.
-    assert len(queries.captured_queries) == 4
-    members_read = queries.captured_queries[2]["sql"]
+    # The version, the grid index's state, the cells, the single members, their sectors
+    # and titles.
+    assert len(queries.captured_queries) == 5
+    members_read = queries.captured_queries[3]["sql"]
     assert all(str(pk) in members_read for pk in singles)
 
 
@@ -155,3 +157,54 @@ def test_the_cap_is_in_the_schema(client):
     cap = re.search(r"at most ([\d,]+) features \(MAP_MAX_FEATURES\)", operation["description"])
     assert cap and int(cap[1].replace(",", "")) >= 100
     assert f'"maxItems": {cap[1].replace(",", "")}' in schema.content.decode()
+
+
+def _index_read(queries) -> bool:
+    return any(
+        q["sql"].startswith("SELECT") and "publicmap_mapgridcell" in q["sql"]
+        for q in queries.captured_queries
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?zoom=3",
+        "?zoom=6",
+        "?zoom=10",
+        "?zoom=7&bbox=8,40,14,45",
+        "?zoom=9&kind=school,company&bbox=9,41,13,44",
+        "?zoom=5&country=IT",
+    ],
+)
+def test_the_grid_index_answers_as_the_members_do(
+    anonymous_client, settings, network, query, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    settings.MAP_GRID_INDEX_FROM = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        live = feed(anonymous_client, query)  # built from the members, and asks for the index
+    assert MapGridBuild.objects.get().members == network
+    cache.clear()
+
+    with CaptureQueriesContext(connection) as queries:
+        indexed = feed(anonymous_client, query)
+    assert _index_read(queries)
+    assert indexed == live
+
+
+def test_a_change_puts_the_grid_index_out_of_use(
+    anonymous_client, settings, network, django_capture_on_commit_callbacks
+):
+    settings.MAP_GRID_INDEX_FROM = 10
+    with django_capture_on_commit_callbacks(execute=True):
+        feed(anonymous_client, "?zoom=4")
+    located(SchoolFactory, lat=41.9, lon=12.5)
+
+    with CaptureQueriesContext(connection) as queries:
+        body = feed(anonymous_client, "?zoom=4")
+    assert body["total"] == network + 1
+    # Answered from the members; the index was rebuilt afterwards, for the new version.
+    assert "crm_member" in queries.captured_queries[2]["sql"]
+    assert MapGridBuild.objects.get().members == network + 1
