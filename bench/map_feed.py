@@ -204,7 +204,8 @@ def floor_build(statements: list[str], language: str = "en") -> bytes:
     with translation.override(language):
         kind_labels = {kind.value: str(kind.label) for kind in MemberKind}
         # [version], [member rows (LIMIT)], [cells], [single members], [their details]
-        _version, members, *rest = results
+        # (The state row of the grid index, two columns, tells the feed nothing to build.)
+        _version, members, *rest = [rows for rows in results if not rows or len(rows[0]) != 2]
         cells: dict[tuple[int, int], list] = {}
         cluster_zoom = None
         if rest and rest[0] and len(rest[0][0]) == 11:  # the grouped rows of a clustered answer

@@ -55,11 +55,13 @@ class MapGridBuild(models.Model):
 
 
 class MapGridCell(models.Model):
-    """The members of the public map in one cell of the cluster grid at GRID_INDEX_ZOOM, per
-    kind, country and chapter: the per-zoom index of large networks. A cluster of any
-    coarser zoom is a sum of these rows, so a world view reads thousands of rows, not a
-    million members. Rebuilt from the members (`publicmap.services.map_grid_rebuild`)."""
+    """The members of the public map in one cell of the cluster grid at one of the index's
+    zooms (GRID_INDEX_ZOOMS), per kind, country and chapter: the per-zoom index of large
+    networks. A cluster of a zoom is a sum of the rows of the next index zoom at or above
+    it, so a world view reads hundreds of rows, not a million members. Rebuilt from the
+    members (`publicmap.services.map_grid_rebuild`)."""
 
+    zoom = models.PositiveSmallIntegerField()
     cell_x = models.IntegerField()
     cell_y = models.IntegerField()
     kind = models.CharField(max_length=20)
@@ -77,7 +79,9 @@ class MapGridCell(models.Model):
     class Meta:
         verbose_name = _("map grid cell")
         verbose_name_plural = _("map grid cells")
-        indexes = [models.Index(fields=["cell_y", "cell_x"], name="publicmap_grid_cell_yx")]
+        indexes = [
+            models.Index(fields=["zoom", "cell_y", "cell_x"], name="publicmap_grid_cell_zyx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.cell_x},{self.cell_y} {self.kind} {self.country}: {self.members}"

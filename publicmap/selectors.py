@@ -67,9 +67,12 @@ SINGLE_COLUMNS = (*MAP_COLUMNS[:5], *MAP_DETAIL_COLUMNS)
 #: The database groups on a grid of at most this many times MAP_MAX_FEATURES cells over
 #: the box, so a coarsened answer is merged from a bounded number of rows.
 GRID_HEADROOM = 16
-#: The zoom of the grid index's cells (about 0.09 degrees of longitude): it answers every
-#: clustered zoom up to this one; finer views hold few members and are grouped live.
-GRID_INDEX_ZOOM = 10
+#: The zooms of the grid index's cells: a clustered zoom is read from the first of them at
+#: or above it (at most 4 index rows per cell of the answer, per kind, country, chapter).
+#: The last (cells of about 0.09 degrees) is built from the members, the others from it;
+#: finer views hold few members and are grouped live.
+GRID_INDEX_ZOOMS = (2, 4, 6, 8, 10)
+GRID_INDEX_ZOOM = GRID_INDEX_ZOOMS[-1]
 
 #: Cluster centres and the `bbox` a query filters on keep 6 decimals (about 10 cm); an
 #: ambassador's point keeps 2 (about 1 km), so a person is never placed finer than
@@ -270,7 +273,9 @@ def _feed(
         clusters: list[dict[str, Any]] = []
         if grid_zoom is not None:
             index = None
-            usable = grid_zoom == zoom and _grid_index_usable(filters, grid_zoom, version)
+            # The index's cells make up the box when it was snapped to this grid (or is absent).
+            aligned = grid_zoom == zoom or filters.bbox is None
+            usable = aligned and _grid_index_usable(filters, grid_zoom, version)
             if usable and _grid_index_current(version):  # type: ignore[arg-type]
                 index = _grid_index_rows(filters, grid_zoom)
             cells, grid_zoom = _cells(published, filters.bbox, grid_zoom, cap, index)
@@ -429,16 +434,56 @@ def _grouped(published: MemberQuerySet, zoom: int, keys: tuple[str, ...] = ()) -
     )
 
 
-def map_grid_cells() -> Any:
-    """The rows of the grid index (`MapGridCell`): every published member's cell at
-    GRID_INDEX_ZOOM, per kind, country and chapter (column order of `GRID_INDEX_COLUMNS`)."""
-    return _grouped(published_members(MapFilters()), GRID_INDEX_ZOOM, ("kind", "chapter_id"))
+def map_grid_cells(zoom: int) -> Any:
+    """The rows of the grid index (`MapGridCell`) at `zoom`: from the members at
+    GRID_INDEX_ZOOM, from the index's rows of that zoom at the others (columns in the order
+    of `publicmap.services.GRID_INDEX_COLUMNS`)."""
+    if zoom == GRID_INDEX_ZOOM:
+        rows = _grouped(published_members(MapFilters()), zoom, ("kind", "chapter_id"))
+        return rows.annotate(level=Value(zoom)).values_list("level", *GRID_ROW_COLUMNS)
+    shift = Value(2 ** (GRID_INDEX_ZOOM - zoom))
+    return (
+        MapGridCell.objects.filter(zoom=GRID_INDEX_ZOOM)
+        .annotate(x=F("cell_x") / shift, y=F("cell_y") / shift, level=Value(zoom))
+        .values("level", "x", "y", "country", "kind", "chapter_id")
+        .annotate(**_GRID_SUMS)
+        .order_by()
+        .values_list("level", "x", "y", "country", "kind", "chapter_id", *_GRID_SUMS)
+    )
+
+
+GRID_ROW_COLUMNS = (
+    "cell_x",
+    "cell_y",
+    "country",
+    "kind",
+    "chapter_id",
+    "members",
+    "lon_sum",
+    "lat_sum",
+    "west",
+    "south",
+    "east",
+    "north",
+    "first_id",
+)
+#: How index rows add up into a coarser cell (named after the index's own columns).
+_GRID_SUMS = {
+    "n": Sum("members"),
+    "lons": Sum("lon_sum"),
+    "lats": Sum("lat_sum"),
+    "w": Min("west"),
+    "s": Min("south"),
+    "e": Max("east"),
+    "nn": Max("north"),
+    "first": Min("first_id"),
+}
 
 
 def _grid_index_usable(filters: MapFilters, zoom: int, version: float | None) -> bool:
     """Whether the index can answer: a grid it refines, filters it has, a box in one piece.
-    (Boxes are snapped to the grid of `zoom` by MapFeedParameters, so whole cells of the
-    index, which is finer, make up the box exactly.)"""
+    (Boxes are snapped to the grid of the request's zoom by MapFeedParameters, so whole
+    cells of the index, which is finer, make up the box exactly.)"""
     if version is None or zoom > GRID_INDEX_ZOOM or filters.sector:
         return False
     return filters.bbox is None or filters.bbox[0] <= filters.bbox[2]
@@ -450,8 +495,9 @@ def _grid_index_current(version: float) -> bool:
 
 
 def _grid_index_rows(filters: MapFilters, zoom: int) -> Any:
-    """The index's cells at `zoom` (coarser cells are sums of its rows), as `_grouped`'s."""
-    cells = MapGridCell.objects.all()
+    """The index's cells at `zoom` (sums of the rows of the next index zoom), as `_grouped`'s."""
+    level = min(z for z in GRID_INDEX_ZOOMS if z >= zoom)
+    cells = MapGridCell.objects.filter(zoom=level)
     if filters.kinds:
         cells = cells.filter(kind__in=filters.kinds)
     if filters.country:
@@ -459,7 +505,7 @@ def _grid_index_rows(filters: MapFilters, zoom: int) -> Any:
     if filters.chapter is not None:
         cells = cells.filter(chapter_id=filters.chapter)
     if filters.bbox is not None:
-        side, edge = cells_per_side(GRID_INDEX_ZOOM), 1e-3  # rounding of a snapped edge
+        side, edge = cells_per_side(level), 1e-3  # rounding of a snapped edge
         min_lon, min_lat, max_lon, max_lat = filters.bbox
         cells = cells.filter(
             cell_x__gte=math.floor(mercator_x(min_lon) * side + edge),
@@ -467,22 +513,13 @@ def _grid_index_rows(filters: MapFilters, zoom: int) -> Any:
             cell_y__gte=math.floor(mercator_y(max_lat) * side + edge),
             cell_y__lte=math.ceil(mercator_y(min_lat) * side - edge) - 1,
         )
-    shift = Value(2 ** (GRID_INDEX_ZOOM - zoom))
+    shift = Value(2 ** (level - zoom))
     return (
         cells.annotate(x=F("cell_x") / shift, y=F("cell_y") / shift)
         .values("x", "y", "country")
-        .annotate(
-            count=Sum("members"),
-            lons=Sum("lon_sum"),
-            lats=Sum("lat_sum"),
-            w=Min("west"),
-            s=Min("south"),
-            e=Max("east"),
-            n=Max("north"),
-            first=Min("first_id"),
-        )
+        .annotate(**_GRID_SUMS)
         .order_by()
-        .values_list("x", "y", "country", "count", "lons", "lats", "w", "s", "e", "n", "first")
+        .values_list("x", "y", "country", *_GRID_SUMS)
     )
 
 
