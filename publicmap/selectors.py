@@ -24,7 +24,9 @@ from django.db.models import (
     Count,
     DateField,
     Exists,
+    ExpressionWrapper,
     F,
+    Field,
     FloatField,
     Max,
     Min,
@@ -60,10 +62,10 @@ from publicmap.grid import (
 from publicmap.models import MapGridBuild, MapGridCell
 
 #: Columns of a map row, in this order (see `map_feed_build`).
-MAP_COLUMNS = ("id", "kind", "name", "city", "country", "public_longitude", "public_latitude")
+MAP_COLUMNS = ("id", "kind", "name", "city", "country_code", "map_longitude", "map_latitude")
 MAP_DETAIL_COLUMNS = ("website", "description")
 #: A single member of a cluster grid: its position comes from the grouped rows.
-SINGLE_COLUMNS = (*MAP_COLUMNS[:5], *MAP_DETAIL_COLUMNS)
+SINGLE_COLUMNS = ("id", "kind", "name", "city", "country", *MAP_DETAIL_COLUMNS)
 #: The database groups on a grid of at most this many times MAP_MAX_FEATURES cells over
 #: the box, so a coarsened answer is merged from a bounded number of rows.
 GRID_HEADROOM = 16
@@ -188,7 +190,17 @@ def published_members(filters: MapFilters) -> MemberQuerySet:
 
     return (
         members_for_map(filters.widened())
-        .annotate(public_longitude=published("longitude"), public_latitude=published("latitude"))
+        .annotate(
+            public_longitude=published("longitude"),
+            public_latitude=published("latitude"),
+        )
+        .annotate(
+            # The same values, typed so that Django runs no converter on any row (a float()
+            # call per coordinate, a Country object per code): the rows are read as sent.
+            map_longitude=ExpressionWrapper(F("public_longitude"), output_field=Field()),
+            map_latitude=ExpressionWrapper(F("public_latitude"), output_field=Field()),
+            country_code=ExpressionWrapper(F("country"), output_field=CharField()),
+        )
         .filter(filters.box_q("public_longitude", "public_latitude"))
     )
 
