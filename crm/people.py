@@ -102,9 +102,7 @@ def _mention_fields(model: type[models.Model]) -> list[models.Field]:
     for kind in source.__subclasses__():  # a member row may be an ambassador's
         personal |= set(getattr(kind, "PERSONAL_FIELDS", ()))
     return [
-        f
-        for f in _text_fields(model)
-        if isinstance(f, models.TextField) or f.name not in personal
+        f for f in _text_fields(model) if isinstance(f, models.TextField) or f.name not in personal
     ]
 
 

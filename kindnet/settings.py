@@ -496,6 +496,11 @@ MAP_MAX_AGE = env_int("MAP_MAX_AGE", default=300)
 MAP_CACHE_TIMEOUT = env_int("MAP_CACHE_TIMEOUT", default=3600, minimum=1)
 # From this zoom on the feed returns every point on its own, never clusters.
 MAP_CLUSTER_MAX_ZOOM = env_int("MAP_CLUSTER_MAX_ZOOM", default=17, maximum=20)
+# The most features one answer of the feed holds; beyond, the server clusters on a coarser grid.
+MAP_MAX_FEATURES = env_int("MAP_MAX_FEATURES", default=5000, minimum=100, maximum=50000)
+# From this many members in an answer, clusters of low zooms come from a grid index rebuilt
+# after the network changes (publicmap.models.MapGridCell), not from a scan of the members.
+MAP_GRID_INDEX_FROM = env_int("MAP_GRID_INDEX_FROM", default=20000, minimum=1)
 MAP_THROTTLE_RATE = env_rate("MAP_THROTTLE_RATE", default="600/minute")
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["map"] = MAP_THROTTLE_RATE
 MAP_TILE_URL = env_http_url(
