@@ -16,6 +16,8 @@ from django.core.management import get_commands
 ROOT = Path(__file__).resolve().parent.parent
 CRON = ROOT / "deploy" / "kindnet.cron"
 PERIODIC = ROOT / "deploy" / "periodic.sh"
+#: A secret as a password manager makes one: the shell must not expand or split it.
+SECRET = "s3cr$HOME&x;(y)`id`z"
 
 
 def _cron_jobs() -> list[list[str]]:
@@ -46,7 +48,11 @@ def installed(tmp_path) -> dict[str, str]:
     (home / ".venv").symlink_to(sys.prefix)  # the virtual environment running the suite
     (home / "manage.py").symlink_to(ROOT / "manage.py")
     env_file = tmp_path / "env"
-    env_file.write_text(f"DATABASE_URL=sqlite:///{tmp_path / 'db.sqlite3'}\nPYTHONPATH={ROOT}\n")
+    env_file.write_text(
+        f"# as deploy/env.example\nDATABASE_URL=sqlite:///{tmp_path / 'db.sqlite3'}\n"
+        f"PYTHONPATH={ROOT}\n"
+        f'SECRET_KEY="{SECRET}"\n'
+    )
     (tmp_path / "lock").mkdir()
     return {
         "PATH": os.environ["PATH"],
@@ -66,6 +72,7 @@ def test_the_wrapper_loads_the_environment_and_runs_the_command(installed):
     )
     assert run.returncode == 0, run.stderr
     assert str(Path(installed["KINDNET_ENV_FILE"]).parent / "db.sqlite3") in run.stdout
+    assert f"SECRET_KEY = {SECRET!r}" in run.stdout  # as systemd's EnvironmentFile= reads it
 
 
 def test_a_run_is_skipped_while_the_previous_one_holds_the_lock(installed):
