@@ -293,7 +293,8 @@ def test_no_deletion_path_leaves_a_file_behind(
     member = SchoolFactory()
     cascaded = agreement_with_document(member)
     requests = [JoinRequestFactory(municipality_key=f"IT:{n}") for n in range(2)]
-    assert len(stored_files(private_root)) == 6
+    in_admin.document.save("signed-again.pdf", ContentFile(pdf_bytes()))  # replaced: history
+    assert len(stored_files(private_root)) == 7
     api = APIClient()
     api.force_authenticate(superuser)
     with django_capture_on_commit_callbacks(execute=True):
@@ -387,3 +388,27 @@ def test_reading_a_person_through_the_api_is_recorded(giulietta, superuser):
         (f"ambassadors.Ambassador {person.pk}", "alice"),
         (f"municipalities.JoinRequest {request.reference}", "alice"),
     ]
+
+
+def test_consents_and_the_access_log_keep_to_the_chapter_scope(giulietta, django_user_model):
+    italy, swiss = ChapterFactory(country="IT"), ChapterFactory(country="CH")
+    mine = AmbassadorFactory(chapter=italy, email="mine@example.org")
+    theirs = AmbassadorFactory(chapter=swiss, email="theirs@example.org")
+    for member in (mine, theirs):
+        ConsentEvent.objects.create(
+            email=member.email, member=member, purpose="map", action="given"
+        )
+    PersonalDataAccess.objects.create(username="root", action="export", what="someone")
+    dpo = django_user_model.objects.create_user("dpo-it", password="pw", is_staff=True)
+    dpo.groups.add(Group.objects.get(name="Data protection officer"))
+    ChapterScope.objects.create(user=dpo).chapters.add(italy)
+    client = login_verified(Client(), dpo)
+    page = client.get("/admin/crm/consentevent/")
+    assert page.status_code == 200
+    shown = {event.pk for event in page.context["cl"].result_list}
+    italian = ConsentEvent.objects.filter(member__chapter=italy)
+    assert italian.filter(email="mine@example.org").exists()
+    # Not the Swiss member's, not those of no member (a join request's submitter).
+    assert shown == set(italian.values_list("pk", flat=True))
+    log = client.get("/admin/crm/personaldataaccess/")
+    assert log.status_code == 200 and list(log.context["cl"].result_list) == []
