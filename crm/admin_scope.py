@@ -22,6 +22,15 @@ from crm.scope import ALL, is_scoped, scope_queryset, user_chapter_ids
 CHAPTER_FILTERS = {"chapter", "member__chapter"}
 
 
+class ScopedChapterFilter(admin.RelatedFieldListFilter):
+    """The chapters of the user's scope: a small table, where "chapters in use" would be
+    a DISTINCT over every member (53 ms at a million) at every page."""
+
+    def field_choices(self, field, request, model_admin):
+        chapters = scope_queryset(Chapter.objects.order_by("name"), request.user)
+        return [(chapter.pk, str(chapter)) for chapter in chapters]
+
+
 class ChapterScopedAdmin:
     """Mix into a ModelAdmin (before it) to apply the chapter scope to all of it.
 
@@ -54,7 +63,7 @@ class ChapterScopedAdmin:
 
     def get_list_filter(self, request):
         return [
-            (f, admin.RelatedOnlyFieldListFilter) if f in CHAPTER_FILTERS else f
+            (f, ScopedChapterFilter) if f in CHAPTER_FILTERS else f
             for f in super().get_list_filter(request)
         ]
 
