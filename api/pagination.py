@@ -6,10 +6,17 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from crm.pagination import CountCappedPaginator
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
+    """`count` is exact up to LIST_MAX_ROWS; beyond, it is LIST_MAX_ROWS and
+    `count_is_exact` is false (counting further would cost a scan of the table)."""
+
     page_size_query_param = "page_size"
+    django_paginator_class = CountCappedPaginator
 
     @property
     def max_page_size(self) -> int:  # type: ignore[override]
@@ -17,10 +24,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         # A page's cost grows with the rows the database skips to reach it (OFFSET):
-        # lists are served to row API_MAX_LIST_ROWS; beyond it, filters narrow the list.
+        # lists are served to row LIST_MAX_ROWS; beyond it, filters narrow the list.
         number = request.query_params.get(self.page_query_param, "")
         size = self.get_page_size(request) or 1
-        if number.isdigit() and (int(number) - 1) * size >= settings.API_MAX_LIST_ROWS:
+        if number.isdecimal() and (int(number) - 1) * size >= settings.LIST_MAX_ROWS:
             raise ValidationError(
                 {
                     self.page_query_param: _(
@@ -28,7 +35,31 @@ class PageNumberPagination(pagination.PageNumberPagination):
                         "Narrow the list with its filters (for example status, chapter, "
                         "country or search) or sort it another way."
                     )
-                    % {"page": number, "limit": f"{settings.API_MAX_LIST_ROWS:,}"}
+                    % {"page": number, "limit": f"{settings.LIST_MAX_ROWS:,}"}
                 }
             )
         return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": min(paginator.count, paginator.count_limit),
+                "count_is_exact": paginator.count_is_exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count"]["description"] = (
+            "How many rows the list has, counted up to LIST_MAX_ROWS (20,000 by default)."
+        )
+        response["properties"]["count_is_exact"] = {
+            "type": "boolean",
+            "description": "False when the list has more rows than LIST_MAX_ROWS.",
+        }
+        response["required"] = [*response["required"], "count_is_exact"]
+        return response

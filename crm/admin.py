@@ -27,6 +27,7 @@ from crm.admin_filters import (
 )
 from crm.admin_scope import ChapterScopedAdmin
 from crm.models import Agreement, Chapter, Contact, Member, MembershipStatus, Recognition, Sector
+from crm.pagination import CountCappedPaginator
 from crm.services import agreement_renew
 from exchange.admin import NetworkImportExportMixin
 from exchange.resources import AgreementResource, ContactResource
@@ -176,6 +177,7 @@ class MemberKindAdmin(
     list_per_page = 50
     # "N results (M total)" would count the whole table on every filtered page.
     show_full_result_count = False
+    paginator = CountCappedPaginator
     formfield_overrides = URL_FIELD_OVERRIDES
     kind_fieldsets: list = []
 
@@ -217,6 +219,7 @@ class MemberAdmin(ChapterScopedAdmin, MemberListGeocodingAdminMixin, admin.Model
     search_fields = ["name", "city", "email"]
     list_per_page = 50
     show_full_result_count = False
+    paginator = CountCappedPaginator
     formfield_overrides = URL_FIELD_OVERRIDES
 
     def get_queryset(self, request):
@@ -344,6 +347,8 @@ class AgreementAdmin(ChapterScopedAdmin, NetworkImportExportMixin, SimpleHistory
         ("starts_on", admin.DateFieldListFilter),  # fixed periods: see MemberKindAdmin
     ]
     list_select_related = ["member", "renews", "renewed_by"]
+    show_full_result_count = False  # as on members: no count of the whole table
+    paginator = CountCappedPaginator
     search_fields = ["reference", "member__name", "signatories"]
     autocomplete_fields = ["member", "renews"]
     readonly_fields = ["status_label", "renewed_by_link", "created_at", "updated_at"]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import ChapterScope, ConsentEvent, PersonalDataAccess, Role
 from crm.people import person_export
+from crm.scope import ALL, user_chapter_ids
 
 
 class RoleInline(admin.StackedInline):
@@ -78,13 +79,27 @@ class ConsentEventAdmin(RecordAdmin):
     search_fields = ["email", "source"]
     date_hierarchy = "recorded_at"
 
+    def get_queryset(self, request):
+        # The chapter scope: a member's consents follow the member's chapter; those of
+        # no member (a join request's submitter) are for users of every chapter.
+        events = super().get_queryset(request)
+        ids = user_chapter_ids(request.user)
+        return events if ids is ALL else events.filter(member__chapter_id__in=ids)
+
 
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(RecordAdmin):
+    """Who viewed or exported people's data: the audit of every chapter, so for users of
+    every chapter only (a scoped user sees an empty list)."""
+
     list_display = ["at", "username", "action", "what"]
     list_filter = ["action"]
     search_fields = ["username", "what"]
     date_hierarchy = "at"
+
+    def get_queryset(self, request):
+        accesses = super().get_queryset(request)
+        return accesses if user_chapter_ids(request.user) is ALL else accesses.none()
 
 
 @admin.action(

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from crm.distinct import distinct_values
 from crm.models import AgreementStatus, MemberQuerySet, MembershipStatus
 
 EXPIRING_CHOICES = [
@@ -67,13 +68,7 @@ class RegionFilter(admin.SimpleListFilter):
     parameter_name = "region"
 
     def lookups(self, request, model_admin):
-        regions = (
-            model_admin.get_queryset(request)
-            .exclude(region="")
-            .order_by("region")
-            .values_list("region", flat=True)
-            .distinct()
-        )
+        regions = distinct_values(model_admin.get_queryset(request), "region")
         return [(region, region) for region in regions]
 
     def queryset(self, request, queryset):
@@ -87,14 +82,7 @@ class CountryFilter(admin.SimpleListFilter):
     parameter_name = "country"
 
     def lookups(self, request, model_admin):
-        # DISTINCT in the database: a handful of codes, not one row per member.
-        codes = (
-            model_admin.get_queryset(request)
-            .order_by()
-            .exclude(country="")
-            .values_list("country", flat=True)
-            .distinct()
-        )
+        codes = distinct_values(model_admin.get_queryset(request), "country")
         return sorted(
             ((code, countries.name(code)) for code in codes),
             key=lambda choice: str(choice[1]),

@@ -22,6 +22,15 @@ from crm.scope import ALL, is_scoped, scope_queryset, user_chapter_ids
 CHAPTER_FILTERS = {"chapter", "member__chapter"}
 
 
+class ScopedChapterFilter(admin.RelatedFieldListFilter):
+    """The chapters of the user's scope: a small table, where "chapters in use" would be
+    a DISTINCT over every member (53 ms at a million) at every page."""
+
+    def field_choices(self, field, request, model_admin):
+        chapters = scope_queryset(Chapter.objects.order_by("name"), request.user)
+        return [(chapter.pk, str(chapter)) for chapter in chapters]
+
+
 class ChapterScopedAdmin:
     """Mix into a ModelAdmin (before it) to apply the chapter scope to all of it.
 
@@ -42,15 +51,19 @@ class ChapterScopedAdmin:
         return any(kind._default_manager.filter(pk=object_id).exists() for kind in kinds)
 
     def has_process_personal_data_permission(self, request) -> bool:
-        """The data protection officer's actions (export of people)."""
-        return request.user.has_perm("crm.process_personal_data")
+        """The data protection officer's actions (export of people). A person's export
+        gathers every row that names them, in every chapter: only for users of all
+        chapters (a chapter's own DPO asks one of them, or runs `person export`)."""
+        return request.user.has_perm("crm.process_personal_data") and (
+            user_chapter_ids(request.user) is ALL
+        )
 
     def get_queryset(self, request):
         return scope_queryset(super().get_queryset(request), request.user)
 
     def get_list_filter(self, request):
         return [
-            (f, admin.RelatedOnlyFieldListFilter) if f in CHAPTER_FILTERS else f
+            (f, ScopedChapterFilter) if f in CHAPTER_FILTERS else f
             for f in super().get_list_filter(request)
         ]
 

@@ -39,17 +39,33 @@ NOT_SEARCHED_ALONE = {"first_name", "last_name", "postal_code"}
 
 @dataclass
 class PersonRows:
-    """The rows that name a person, by model, and the values that name them."""
+    """The rows that name a person, by model, and the values that name them.
+
+    `rows` are the person's own (found by e-mail) and their history: every personal field
+    of them is theirs. `mentions` are other rows whose free text (notes, messages, the
+    admin's log) names them: only those words are theirs; the rest of such a row, and its
+    personal fields, belong to someone else (another school at "Via Roma 1").
+    """
 
     rows: dict[type[models.Model], set[int]] = field(default_factory=dict)
+    mentions: dict[type[models.Model], set[int]] = field(default_factory=dict)
     values: set[str] = field(default_factory=set)
 
     def add(self, model: type[models.Model], pks: Iterable[int]) -> None:
         self.rows.setdefault(model, set()).update(pks)
 
+    def mention(self, model: type[models.Model], pks: Iterable[int]) -> None:
+        new = set(pks) - self.rows.get(model, set())
+        if new:
+            self.mentions.setdefault(model, set()).update(new)
+
     @property
     def count(self) -> int:
-        return sum(len(pks) for pks in self.rows.values())
+        return sum(len(pks) for pks in [*self.rows.values(), *self.mentions.values()])
+
+    @property
+    def tables(self) -> int:
+        return len(set(self.rows) | set(self.mentions))
 
 
 def _is_history(model: type[models.Model]) -> bool:
@@ -77,6 +93,19 @@ def _text_fields(model: type[models.Model]) -> list[models.Field]:
     ]
 
 
+def _mention_fields(model: type[models.Model]) -> list[models.Field]:
+    """The text columns where a row may mention someone else: free text (notes, messages,
+    the admin's log), not the short fields that are a row's own name, e-mail, phone or
+    address (another person's street or name is theirs, even when it reads the same)."""
+    personal = set(_personal_fields_of(model))
+    source = model.instance_type if _is_history(model) else model
+    for kind in source.__subclasses__():  # a member row may be an ambassador's
+        personal |= set(getattr(kind, "PERSONAL_FIELDS", ()))
+    return [
+        f for f in _text_fields(model) if isinstance(f, models.TextField) or f.name not in personal
+    ]
+
+
 def _scanned_models() -> list[type[models.Model]]:
     return [m for m in apps.get_models() if m._meta.app_label not in NOT_SCANNED_APPS]
 
@@ -101,6 +130,8 @@ def person_rows_find(*, email: str) -> PersonRows:
         seen |= pks
         found.add(model, pks)
         owners.append((model, pks))
+        for parent in model._meta.get_parent_list():  # an ambassador's member row is hers
+            found.add(parent, pks)
         # Short fields name the person; long text (notes, messages) is erased, not searched.
         searched = {
             f.name
@@ -126,7 +157,7 @@ def person_rows_find(*, email: str) -> PersonRows:
                     ),
                 )
     for model, pks in _scan(found.values):
-        found.add(model, pks)
+        found.mention(model, pks)
     return found
 
 
@@ -136,7 +167,7 @@ def _scan(values: set[str]) -> Iterable[tuple[type[models.Model], set[int]]]:
     if not wanted:
         return
     for model in _scanned_models():
-        fields = _text_fields(model)
+        fields = _mention_fields(model)
         if not fields:
             continue
         condition = Q()
@@ -170,11 +201,27 @@ def person_export(*, email: str, by=None, via: str = "command") -> dict:
         names = [f.attname for f in model._meta.concrete_fields]
         rows = model._default_manager.filter(pk__in=pks).order_by("pk").values(*names)
         records[model._meta.label] = [_jsonable(row) for row in rows]
+    # Rows of others that mention the person: the words that do, not the rest of the row.
+    pattern = _pattern([v for v in found.values if len(v) >= SCAN_MIN_LENGTH])
+    mentions: dict[str, list[dict]] = {}
+    for model, pks in sorted(found.mentions.items(), key=lambda item: item[0]._meta.label):
+        names = [f.attname for f in _mention_fields(model)]
+        rows = model._default_manager.filter(pk__in=pks).order_by("pk").values("pk", *names)
+        mentions[model._meta.label] = [
+            {"pk": row["pk"]}
+            | {
+                name: text
+                for name, text in row.items()
+                if name != "pk" and isinstance(text, str) and pattern.search(text)
+            }
+            for row in rows
+        ]
     _record(by=by, action="export", what=f"person export via {via}: {found.count} rows")
     return {
         "email": email.strip(),
         "exported_at": timezone.now().isoformat(),
         "records": records,
+        "mentions": mentions,
     }
 
 
@@ -190,7 +237,7 @@ def person_erase(*, email: str, by=None, via: str = "command") -> dict[str, int]
     """Anonymise the person with this e-mail everywhere, history included; keep the rows
     (counts stay right) and record that an erasure happened. Returns rows changed by table."""
     found = person_rows_find(email=email)
-    if not found.rows:
+    if not found.rows and not found.mentions:
         return {}
     pattern = _pattern([v for v in found.values if v])
     changed: dict[str, int] = {}
@@ -210,6 +257,20 @@ def person_erase(*, email: str, by=None, via: str = "command") -> dict[str, int]
             if getattr(model, "KIND", "") == "ambassador" or "map_consent" in updates:
                 updates.update(map_consent=False, show_on_map=False)
             updates = {k: v for k, v in updates.items() if k in _own_or_parent_fields(model)}
+            if updates:
+                model._default_manager.filter(pk=row.pk).update(**updates)
+                changed[model._meta.label] = changed.get(model._meta.label, 0) + 1
+        if issubclass(model, Member):
+            member_ids |= pks
+    for model, pks in found.mentions.items():
+        # Someone else's row: only the words that name the person go.
+        fields = _mention_fields(model)
+        for row in model._default_manager.filter(pk__in=pks):
+            updates = {
+                f.name: _erased_text(f, pattern.sub(ERASED, text))
+                for f in fields
+                if isinstance(text := getattr(row, f.attname), str) and pattern.search(text)
+            }
             if updates:
                 model._default_manager.filter(pk=row.pk).update(**updates)
                 changed[model._meta.label] = changed.get(model._meta.label, 0) + 1

@@ -59,12 +59,18 @@ def _private_files_delete(sender, instance=None, **kwargs) -> None:
     """A deleted row takes its private files with it (an agreement's PDF, a resolution), by
     whatever path it was deleted (admin, API, cascade, retention, erasure), once the
     deletion has committed: a rolled back deletion keeps its file."""
-    names = [
-        getattr(instance, field.name).name
+    fields = [
+        field.name
         for field in sender._meta.concrete_fields
         if isinstance(field, FileField) and field.storage is private_storage
     ]
-    names = [name for name in names if name]
+    names = {getattr(instance, name).name for name in fields}
+    history = getattr(sender, "history", None)
+    if fields and history is not None:
+        # Files it held before (a replaced PDF) are named by its history rows only.
+        for row in history.filter(id=instance.pk).values_list(*fields):
+            names.update(row)
+    names = sorted(name for name in names if name)
     if names:
         transaction.on_commit(lambda: [private_storage.delete(name) for name in names])
 

@@ -12,7 +12,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from crm.models import GeocodeStatus, Member
+from crm.models import GEOCODE_FIELDS, GeocodeStatus, Member
 from geocoding.gazetteer import gazetteer_places_within
 from geocoding.services import members_geocode_enqueue
 from geocoding.widgets import MAP_PLACES_URL_NAME, MemberMapWidget
@@ -28,6 +28,7 @@ GEOCODING_FIELDSET = (
             ("geocode_precision", "geocode_provider"),
             ("geocoded_at", "geocode_attempts"),
             "geocode_error",
+            "geocode_seen",
         ],
         "description": _(
             "Coordinates are found automatically from the address. Drag the marker (or "
@@ -47,13 +48,36 @@ class MemberAdminForm(forms.ModelForm):
         help_text=_("Drag the marker or click the map to set the coordinates by hand."),
     )
 
+    # The coordinates this form showed. Geocoding may have written new ones since: only
+    # coordinates that differ from what was *shown* were set by hand.
+    geocode_seen = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        self.fields["geocode_seen"].initial = f"{instance.latitude}|{instance.longitude}"
+        self.placed_by_hand = False
+
     def clean(self):
         cleaned = super().clean()
-        # The inputs staff place a member with, not GEOCODE_FIELDS (what the pipeline writes).
-        moved = {"latitude", "longitude"} & set(self.changed_data)
-        if moved and cleaned.get("latitude") is not None and cleaned.get("longitude") is not None:
+        seen = self.data.get(self.add_prefix("geocode_seen"))
+        if seen is None:  # a post without the field (not from this form): compare with now
+            shown = (self.instance.latitude, self.instance.longitude)
+        else:
+            values = [*seen.split("|"), "None", "None"][:2]
+            shown = tuple(None if value in ("None", "") else _float(value) for value in values)
+        typed = (cleaned.get("latitude"), cleaned.get("longitude"))
+        if None not in typed and typed != shown:
             cleaned["geocode_status"] = GeocodeStatus.MANUAL
+            self.placed_by_hand = True
         return cleaned
+
+
+def _float(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 def _geocode_queued_message(count: int, manual: int) -> str:
@@ -74,10 +98,14 @@ class MemberGeocodingAdminMixin:
     actions = ["geocode_selected"]
 
     def save_model(self, request, obj: Member, form, change: bool) -> None:
-        # The inputs of the map fieldset, not GEOCODE_FIELDS (what the pipeline writes).
-        placed = {"latitude", "longitude", "geocode_status"} & set(form.changed_data)
-        if placed and obj.geocode_status == GeocodeStatus.MANUAL and obj.coordinates:
+        if getattr(form, "placed_by_hand", False) and obj.coordinates:
             obj.geocode_set_by_hand(latitude=obj.latitude, longitude=obj.longitude)
+        elif change:
+            # Not placed by hand: what geocoding wrote since the form was opened stays
+            # (a form opened while pending must not wipe the coordinates found meanwhile).
+            fresh = type(obj).objects.filter(pk=obj.pk).values(*GEOCODE_FIELDS).first() or {}
+            for name, value in fresh.items():
+                setattr(obj, name, value)
         super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Geocode selected members"), permissions=["change"])

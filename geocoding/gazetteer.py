@@ -6,6 +6,7 @@ Names are compared through `crm.names.place_name_normalize`, like everywhere els
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -74,6 +75,47 @@ def gazetteer_lookup(*, name: str, country: str, admin1_code: str = "") -> Gazet
     if admin1_code:
         places = places.filter(admin1_code=admin1_code)
     return places.order_by("-population", "geonameid").first()
+
+
+#: Two entries closer than this are one town (GeoNames lists some towns and their centre twice).
+SAME_TOWN_KM = 10.0
+#: A place this many times more populous than every namesake is the one meant ("Roma").
+DOMINANT_POPULATION_FACTOR = 10
+
+
+def _km(a: GazetteerPlace, b: GazetteerPlace) -> float:
+    dlat = a.latitude - b.latitude
+    dlon = (a.longitude - b.longitude) * math.cos(math.radians((a.latitude + b.latitude) / 2))
+    return 111.2 * math.hypot(dlat, dlon)
+
+
+def gazetteer_candidates(*, name: str, country: str, admin1_code: str = "") -> list[GazetteerPlace]:
+    """The distinct towns called `name` in `country` (and region, when given), most populous
+    first; entries of one town (closer than SAME_TOWN_KM) count once."""
+    places = (
+        GazetteerPlace.objects.filter(
+            country=country.upper(), names__search_name=place_name_normalize(name)
+        )
+        .distinct()
+        .order_by("-population", "geonameid")
+    )
+    if admin1_code:
+        places = places.filter(admin1_code=admin1_code)
+    towns: list[GazetteerPlace] = []
+    for place in places[:50]:
+        if all(_km(place, town) > SAME_TOWN_KM for town in towns):
+            towns.append(place)
+    return towns
+
+
+def gazetteer_choose(towns: list[GazetteerPlace]) -> GazetteerPlace | None:
+    """The town meant, or None when namesakes are alike and nothing tells them apart."""
+    if len(towns) == 1:
+        return towns[0]
+    first, second = towns[0], towns[1]
+    if first.population >= DOMINANT_POPULATION_FACTOR * max(second.population, 1):
+        return first
+    return None
 
 
 def gazetteer_places_within(

@@ -66,11 +66,19 @@ class GeocodeCacheEntry(models.Model):
 
     key = models.CharField(_("key"), max_length=64, unique=True, help_text=_("SHA-256 of query."))
     query = models.CharField(_("normalised query"), max_length=600)
-    latitude = models.FloatField(_("latitude"))
-    longitude = models.FloatField(_("longitude"))
-    precision = models.CharField(_("precision"), max_length=12, choices=GeocodePrecision.choices)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    precision = models.CharField(
+        _("precision"), max_length=12, choices=GeocodePrecision.choices, blank=True
+    )
     provider = models.CharField(_("source"), max_length=40)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # A negative answer ("no such place", "ambiguous") is kept too, until `expires_at`, so
+    # members in an unknown place do not cost a call each.
+    found = models.BooleanField(_("found"), default=True)
+    ambiguous = models.BooleanField(_("ambiguous"), default=False)
+    error = models.CharField(_("answer"), max_length=300, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     class Meta:
         db_table = "crm_geocodecacheentry"
@@ -91,6 +99,14 @@ class GeocoderThrottle(models.Model):
 
     name = models.CharField(_("provider"), max_length=200, primary_key=True)
     next_slot = models.FloatField(_("next free slot"), default=0.0)
+    last_sent = models.FloatField(
+        _("last request"), default=0.0, help_text=_("When the last request left, database clock.")
+    )
+    blocked_until = models.FloatField(
+        _("paused until"),
+        default=0.0,
+        help_text=_("After an HTTP 429 or 5xx, on the database's clock."),
+    )
 
     class Meta:
         db_table = "crm_geocoderthrottle"
@@ -99,3 +115,39 @@ class GeocoderThrottle(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class GeocodeClaim(models.Model):
+    """A query being asked right now, by one process: the others wait for its answer in the
+    cache instead of asking the provider too. `until` (database clock, seconds since the
+    epoch) ends a claim whose holder died."""
+
+    key = models.CharField(_("key"), max_length=64, primary_key=True)
+    holder = models.CharField(_("holder"), max_length=80)
+    until = models.FloatField(_("until"))
+
+    class Meta:
+        verbose_name = _("geocoding claim")
+        verbose_name_plural = _("geocoding claims")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class GeocodeSweepMark(models.Model):
+    """When `manage.py geocode_sweep` last queued a member again, and how often that day:
+    the daily cap per member, and what makes a second sweep in a row queue nothing."""
+
+    member = models.OneToOneField(
+        "crm.Member", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    queued_at = models.DateTimeField(_("queued at"))
+    day = models.DateField(_("day"))
+    count = models.PositiveSmallIntegerField(_("times that day"), default=0)
+
+    class Meta:
+        verbose_name = _("geocoding sweep mark")
+        verbose_name_plural = _("geocoding sweep marks")
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.day} x{self.count}"

@@ -25,13 +25,16 @@ from geopy.exc import (
 from geopy.geocoders import Nominatim
 
 from geocoding.config import nominatim_config_check
-from geocoding.gazetteer import gazetteer_lookup
+from geocoding.divisions import division_resolve, region_name
+from geocoding.gazetteer import gazetteer_candidates, gazetteer_choose
 from geocoding.rate_limit import SharedRateLimiter, throttle_penalize
 from geocoding.result import (
     GeocodeQuery,
     GeocodeResult,
     GeocodingError,
+    PlaceAmbiguous,
     PlaceNotFound,
+    ProviderPaused,
     ProviderRateLimited,
     ProviderUnavailable,
 )
@@ -51,13 +54,37 @@ class OfflineProvider:
     def geocode(self, query: GeocodeQuery) -> GeocodeResult:
         if not query.city:
             raise PlaceNotFound(_("the offline gazetteer needs a city"))
-        place = gazetteer_lookup(name=query.city, country=query.country)
-        if place is None:
+        division = division_resolve(
+            country=query.country, province=query.province, region=query.region
+        )
+        towns = gazetteer_candidates(
+            name=query.city, country=query.country, admin1_code=division.admin1
+        )
+        if not towns:
+            where = division.region or query.country
             raise PlaceNotFound(
-                _("no place called “%(city)s” in %(country)s in the offline gazetteer")
-                % {"city": query.city, "country": query.country}
+                _("no place called “%(city)s” in %(where)s in the offline gazetteer")
+                % {"city": query.city, "where": where}
             )
+        place = gazetteer_choose(towns)
+        if place is None:
+            raise PlaceAmbiguous(ambiguous_message(query, towns))
         return GeocodeResult(place.latitude, place.longitude, "city", self.name)
+
+
+def ambiguous_message(query: GeocodeQuery, towns) -> str:
+    """ "ambiguous: Castro (Lombardia) or Castro (Puglia)? …" — what staff read in the admin."""
+    names = [
+        f"{town.name} ({region_name(country=town.country, admin1=town.admin1_code)})"
+        for town in towns[:4]
+    ]
+    choices = _(" or ").join([", ".join(names[:-1]), names[-1]])
+    hint = (
+        _("Give the province, or place it by hand on the map.")
+        if not query.province
+        else _("The province does not tell them apart: place it by hand on the map.")
+    )
+    return _("ambiguous: %(choices)s? %(hint)s") % {"choices": choices, "hint": hint}
 
 
 def _nominatim_precision(raw: dict) -> str:
@@ -120,48 +147,105 @@ class NominatimProvider:
             adapter_factory=URLLibAdapter,
         )
         self.search = SharedRateLimiter(
-            self.geocoder.geocode, name=self.throttle_name, min_delay_seconds=min_delay_seconds
+            self.geocoder.geocode,
+            name=self.throttle_name,
+            min_delay_seconds=min_delay_seconds,
+            timeout=timeout,
         )
 
     def geocode(self, query: GeocodeQuery) -> GeocodeResult:
-        params = {"city": query.city, "postalcode": query.postal_code, "street": query.street}
-        params = {key: value for key, value in params.items() if value}
         where = {"url": self.url, "seconds": self.timeout}
+        # Without province, region or postal code a town's name may be several towns: ask
+        # for a few answers and refuse to guess between alike ones.
+        open_ended = not (query.province or query.region or query.postal_code)
         try:
-            location = self.search(
-                params, exactly_one=True, country_codes=query.country.lower() or None
+            answer = self.search(
+                nominatim_params(query),
+                exactly_one=not open_ended,
+                limit=5 if open_ended else None,
+                addressdetails=open_ended,
+                country_codes=query.country.lower() or None,
             )
+        except ProviderPaused as exc:
+            message = _(
+                "Nominatim at %(url)s is paused for %(pause)d s after an error (nothing sent)"
+            ) % {**where, "pause": round(exc.seconds)}
+            raise ProviderPaused(exc.seconds, message) from exc
         except GeocoderRateLimited as exc:
-            throttle_penalize(
-                name=self.throttle_name,
-                seconds=max(float(exc.retry_after or 0), self.rate_limited_seconds),
-            )
+            seconds = float(exc.retry_after or 0) or self.rate_limited_seconds
+            throttle_penalize(name=self.throttle_name, seconds=seconds)
             raise ProviderRateLimited(
                 _("Nominatim at %(url)s refused: too many requests (HTTP 429)") % where
             ) from exc
-        except GeocoderTimedOut as exc:
-            raise ProviderUnavailable(
-                _("Nominatim at %(url)s did not answer within %(seconds)s s") % where
-            ) from exc
-        except GeocoderUnavailable as exc:
-            raise ProviderUnavailable(
-                _("Nominatim at %(url)s is unavailable (%(error)s)") % {**where, "error": exc}
-            ) from exc
-        except GeocoderServiceError as exc:
-            if _unreachable(exc):
-                raise ProviderUnavailable(
-                    _("Nominatim at %(url)s is unreachable (%(error)s)") % {**where, "error": exc}
-                ) from exc
-            raise ProviderUnavailable(
-                _("Nominatim at %(url)s failed (%(error)s)") % {**where, "error": exc}
-            ) from exc
-        if location is None:
+        except (GeocoderTimedOut, GeocoderUnavailable, GeocoderServiceError) as exc:
+            # The server struggles or is gone: everyone pauses, nobody probes it meanwhile.
+            throttle_penalize(name=self.throttle_name, seconds=self.rate_limited_seconds)
+            raise _unavailable(exc, where) from exc
+        locations = [] if answer is None else answer if isinstance(answer, list) else [answer]
+        if not locations:
             raise PlaceNotFound(
                 _("Nominatim found no place for “%(query)s”") % {"query": query.label()}
             )
+        if open_ended and _ambiguous(locations):
+            towns = [_town_label(location.raw) for location in locations[:4]]
+            raise PlaceAmbiguous(
+                _("ambiguous: %(choices)s? Give the province, or place it by hand on the map.")
+                % {"choices": _(" or ").join(dict.fromkeys(towns))}
+            )
+        location = locations[0]
         return GeocodeResult(
             location.latitude, location.longitude, _nominatim_precision(location.raw), self.name
         )
+
+
+def nominatim_params(query: GeocodeQuery) -> dict[str, str]:
+    """A structured query: street, city, county (province), state (region), postal code."""
+    division = division_resolve(country=query.country, province=query.province, region=query.region)
+    params = {
+        "street": query.street,
+        "city": query.city,
+        "county": division.province or query.province,
+        "state": division.region or query.region,
+        "postalcode": query.postal_code,
+    }
+    return {key: value for key, value in params.items() if value}
+
+
+def _town_label(raw: dict) -> str:
+    address = raw.get("address") or {}
+    name = raw.get("name") or raw.get("display_name", "").split(",")[0]
+    where = address.get("county") or address.get("state") or ""
+    return f"{name} ({where})" if where else name
+
+
+def _ambiguous(locations) -> bool:
+    """Several towns far apart, the first not clearly more important than the others."""
+    first = locations[0]
+    top = float(first.raw.get("importance") or 0)
+    for other in locations[1:]:
+        far = abs(other.latitude - first.latitude) + abs(other.longitude - first.longitude) > 0.1
+        alike = float(other.raw.get("importance") or 0) >= 0.75 * top
+        if far and alike:
+            return True
+    return False
+
+
+def _unavailable(exc: BaseException, where: dict) -> ProviderUnavailable:
+    if isinstance(exc, GeocoderTimedOut):
+        return ProviderUnavailable(
+            _("Nominatim at %(url)s did not answer within %(seconds)s s") % where
+        )
+    if isinstance(exc, GeocoderUnavailable):
+        return ProviderUnavailable(
+            _("Nominatim at %(url)s is unavailable (%(error)s)") % {**where, "error": exc}
+        )
+    if _unreachable(exc):
+        return ProviderUnavailable(
+            _("Nominatim at %(url)s is unreachable (%(error)s)") % {**where, "error": exc}
+        )
+    return ProviderUnavailable(
+        _("Nominatim at %(url)s failed (%(error)s)") % {**where, "error": exc}
+    )
 
 
 class ProviderChain:

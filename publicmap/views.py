@@ -48,7 +48,13 @@ from publicmap.cache import map_feed_version
 from publicmap.params import MapFeedParameters, MapPageParameters
 from publicmap.renderers import FirstRendererNegotiation, GeoJSONRenderer
 from publicmap.schema import map_feed_schema
-from publicmap.selectors import MapFilterOption, map_feed_json, map_filter_options
+from publicmap.selectors import (
+    MapFilterOption,
+    map_feed_answer,
+    map_feed_json,
+    map_filter_options,
+)
+from publicmap.tasks import map_grid_rebuild_task
 from publicmap.throttling import MapRateThrottle
 
 View = Callable[..., HttpResponse]
@@ -230,8 +236,12 @@ class MapFeedView(APIView):
         except CacheUnavailable:
             body, state = None, MAP_CACHE_UNAVAILABLE
         if body is None:
-            feed = map_feed_json(filters=filters, zoom=zoom, language=language)
-            body = gzip.compress(feed, compresslevel=GZIP_LEVEL, mtime=0)
+            answer = map_feed_answer(filters=filters, zoom=zoom, language=language, version=version)
+            if answer.grid_rebuild_wanted:
+                # The grid index is out of date for a large network: rebuild it (in the
+                # background with TASKS_BACKEND=database), then low zooms read it again.
+                map_grid_rebuild_task.enqueue(version=version)
+            body = gzip.compress(answer.json, compresslevel=GZIP_LEVEL, mtime=0)
             if state == MAP_CACHE_HIT:
                 state = MAP_CACHE_MISS
                 try:

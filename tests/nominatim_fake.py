@@ -53,6 +53,37 @@ CITIES = {
 }
 
 
+#: Towns that share a name: normalised name -> [(county, county code, state, lat, lon)].
+#: A structured query's county (name or code) or state tells them apart.
+HOMONYMS = {
+    "castro": [
+        ("Bergamo", "BG", "Lombardia", 45.8038, 10.0659),
+        ("Lecce", "LE", "Puglia", 40.0070, 18.4257),
+    ],
+    "samone": [
+        ("Torino", "TO", "Piemonte", 45.4491, 7.8420),
+        ("Trento", "TN", "Trentino-Alto Adige/Südtirol", 46.0816, 11.5226),
+    ],
+    "peglio": [
+        ("Como", "CO", "Lombardia", 46.1604, 9.2947),
+        ("Pesaro e Urbino", "PU", "Marche", 43.6965, 12.4979),
+    ],
+}
+
+
+class _StampingServer(ThreadingHTTPServer):
+    """Notes when each connection is accepted, before its thread starts: a request's time
+    is when it reached the server, not when a busy machine got round to parsing it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.accepted: dict = {}
+
+    def process_request(self, request, client_address) -> None:
+        self.accepted[request] = time.monotonic()
+        super().process_request(request, client_address)
+
+
 @dataclass
 class Request:
     path: str
@@ -75,7 +106,7 @@ class FakeNominatim:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
+        self.server = _StampingServer(("127.0.0.1", self.port), self._handler_class())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -100,8 +131,36 @@ class FakeNominatim:
         with self._lock:
             return self.script.pop(0) if self.script else self.mode
 
+    def homonyms(self, city: str, params: dict[str, str]) -> list[dict]:
+        county = place_name_normalize(params.get("county", ""))
+        state = place_name_normalize(params.get("state", ""))
+        found = []
+        for name, code, region, lat, lon in HOMONYMS[city]:
+            if county and county not in (place_name_normalize(name), place_name_normalize(code)):
+                continue
+            if state and state != place_name_normalize(region):
+                continue
+            found.append(
+                {
+                    "place_id": len(found) + 1,
+                    "lat": f"{lat:.7f}",
+                    "lon": f"{lon:.7f}",
+                    "name": params.get("city", ""),
+                    "display_name": f"{params.get('city', '')}, {name}, {region}, Italia",
+                    "class": "place",
+                    "type": "village",
+                    "addresstype": "village",
+                    "place_rank": 16,
+                    "importance": 0.4,
+                    "address": {"county": name, "state": region},
+                }
+            )
+        return found
+
     def answer(self, params: dict[str, str]) -> list[dict]:
         city = place_name_normalize(params.get("city") or params.get("q") or "")
+        if city in HOMONYMS:
+            return self.homonyms(city, params)
         if city not in self.cities:
             return []
         lat, lon = self.cities[city]
@@ -134,16 +193,20 @@ class FakeNominatim:
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 params = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+                arrived = fake.server.accepted.pop(self.request, None) or time.monotonic()
                 with fake._lock:
                     headers = dict(self.headers)
-                    fake.requests.append(
-                        Request(parts.path, params, headers, time.monotonic(), parts.query)
-                    )
+                    fake.requests.append(Request(parts.path, params, headers, arrived, parts.query))
                 if parts.path != "/search":
                     return self._send(404, {"error": "not found"})
                 mode = fake._next_mode()
                 if mode == "429":
                     return self._send(429, {"error": "Too many requests"}, {"Retry-After": "0"})
+                if mode.startswith("429:"):  # "429:2": Retry-After 2 s; "429:": no header
+                    after = mode.split(":", 1)[1]
+                    return self._send(
+                        429, {"error": "Too many requests"}, {"Retry-After": after} if after else {}
+                    )
                 if mode == "500":
                     return self._send(500, {"error": "Internal error"})
                 if mode == "slow":

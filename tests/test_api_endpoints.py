@@ -208,18 +208,32 @@ def test_ambassadors_need_a_unique_email_and_record_consent(staff_client):
     assert Ambassador.objects.count() == 1
 
 
-def test_coordinates_are_checked(staff_client):
-    school = SchoolFactory()
+def test_coordinates_are_set_by_hand_only_through_the_action(staff_client, viewer_client):
+    school = SchoolFactory(geocode_status="ok", latitude=45.0, longitude=9.0)
+    url = f"/api/v1/schools/{school.pk}/"
 
-    out_of_range = patch(
-        staff_client, f"/api/v1/schools/{school.pk}/", {"latitude": 91, "longitude": 12}
+    # A client sending back stale values clears nothing: the geocoding fields are read-only.
+    stale = patch(
+        staff_client, url, {"latitude": None, "longitude": None, "geocode_status": "pending"}
     )
-    half = patch(staff_client, f"/api/v1/schools/{school.pk}/", {"latitude": 41.9})
-
-    assert refused(out_of_range) == {"latitude": ["Latitude must be between -90 and 90."]}
-    assert refused(half) == {"non_field_errors": ["Give both latitude and longitude, or neither."]}
+    assert stale.status_code == 200
     school.refresh_from_db()
-    assert school.latitude is None
+    assert (school.coordinates, school.geocode_status) == ((45.0, 9.0), "ok")
+
+    out_of_range = post(staff_client, f"{url}set-coordinates/", {"latitude": 91, "longitude": 12})
+    half = post(staff_client, f"{url}set-coordinates/", {"latitude": 41.9})
+    assert set(refused(out_of_range)) == {"latitude"}
+    assert refused(half) == {"longitude": ["This field is required."]}
+    assert (
+        post(viewer_client, f"{url}set-coordinates/", {"latitude": 1, "longitude": 2}).status_code
+        == 403
+    )
+
+    placed = post(staff_client, f"{url}set-coordinates/", {"latitude": 41.9, "longitude": 12.5})
+    assert placed.status_code == 200, placed.content
+    body = placed.json()
+    assert (body["latitude"], body["longitude"], body["geocode_status"]) == (41.9, 12.5, "manual")
+    assert body["geocode_provider"] == "staff"
 
 
 def test_one_primary_contact_per_member(staff_client):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 
 import pytest
 
@@ -40,14 +41,16 @@ def test_creating_a_member_geocodes_it_after_commit_offline(
     gazetteer, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        school = SchoolFactory(city="Milano", street="Via Dante 5", postal_code="20121")
+        school = SchoolFactory(
+            city="Milano", province="MI", region="", street="Via Dante 5", postal_code="20121"
+        )
         assert reload(school).geocode_status == GeocodeStatus.PENDING  # nothing before commit
     assert len(geocoding_batches(callbacks)) == 1
     school = reload(school)
     assert school.geocode_status == GeocodeStatus.OK
     assert (school.geocode_precision, school.geocode_provider) == ("city", "offline")
     assert km(school.coordinates, (45.4643, 9.1895)) < 5
-    assert school.geocode_attempts == 1 and school.geocoded_at is not None
+    assert school.geocode_attempts == 0 and school.geocoded_at is not None
 
 
 def test_changing_the_address_geocodes_again_and_other_edits_do_not(
@@ -137,7 +140,7 @@ def test_unknown_city_fails_offline_with_a_clear_error(gazetteer):
     members_geocode(member_ids=[school.pk])
     school = reload(school)
     assert school.geocode_status == GeocodeStatus.FAILED
-    assert school.geocode_error == "no place called “Atlantide” in IT in the offline gazetteer"
+    assert school.geocode_error == "no place called “Atlantide” in Lazio in the offline gazetteer"
     assert school.coordinates is None
 
 
@@ -185,7 +188,7 @@ def test_no_result_fails_cleanly_and_is_not_retried(nominatim, nominatim_setting
     school = reload(school)
     assert school.geocode_status == GeocodeStatus.FAILED
     assert school.geocode_error == (
-        "Nominatim found no place for “Via Inesistente 9, 00100 Roma, IT”"
+        "Nominatim found no place for “Via Inesistente 9, 00100 Roma (RM), Lazio, IT”"
     )
     assert summary.retry_ids == []
 
@@ -280,7 +283,11 @@ def test_a_429_slows_down_the_whole_queue(nominatim, nominatim_settings):
     nominatim.script = ["429"]
     with pytest.raises(ProviderRateLimited):
         geocoder_chain().geocode(GeocodeQuery(country="IT", city="Roma"))
-    # Another worker (its own limiter, no delay configured) must still wait for the penalty.
+    # Another worker (its own limiter) sends nothing during the pause...
+    with pytest.raises(ProviderRateLimited, match="paused"):
+        geocoder_chain().geocode(GeocodeQuery(country="IT", city="Milano"))
+    assert len(nominatim.searches()) == 1
+    time.sleep(0.45)  # ...and asks again once it is over
     result, _cacheable = geocoder_chain().geocode(GeocodeQuery(country="IT", city="Milano"))
     a, b = (request.at for request in nominatim.searches())
     assert b - a >= 0.35
@@ -313,7 +320,8 @@ def test_transient_failures_are_retried_later_with_growing_backoff(
     members_geocode(member_ids=[school.pk])
     [retry] = deferred_tasks.results
     assert retry.task.name == "members_geocode_retry_task"
-    assert retry.kwargs == {"member_ids": [school.pk]}
+    assert retry.kwargs["member_ids"] == [school.pk]
+    assert retry.kwargs["expected"][str(school.pk)].startswith("1:")
     assert 59 <= (retry.task.run_after - before).total_seconds() <= 65
 
     retry.task.call(**retry.kwargs)  # second attempt fails too: twice the wait
@@ -400,11 +408,11 @@ def test_geocode_command_pending_by_default_with_summary(gazetteer):
         *SchoolFactory.create_batch(3, city="Roma"),
         SchoolFactory(city="Lugano", country="CH"),
     ]
-    failed = SchoolFactory(city="Milano", geocode_status=GeocodeStatus.FAILED)
+    failed = SchoolFactory(city="Milano", province="MI", geocode_status=GeocodeStatus.FAILED)
     out = _call(call_command, "geocode")
     assert out.strip() == (
-        "Geocoded 4 members: 4 ok, 0 failed, 0 skipped (no address), 0 set by hand "
-        "(left alone); 2 from cache, 0 placed by rule, 2 provider calls."
+        "Geocoded 4 members: 4 ok, 0 failed, 0 to place by hand, 0 skipped (no address), "
+        "0 set by hand (left alone); 2 from cache, 0 placed by rule, 2 provider calls."
     )
     assert {reload(m).geocode_status for m in pending} == {GeocodeStatus.OK}
     assert reload(failed).geocode_status == GeocodeStatus.FAILED
@@ -414,7 +422,7 @@ def test_geocode_command_failed_all_member_and_dry_run(gazetteer):
     from django.core.management import call_command
 
     ok = SchoolFactory(city="Roma", geocode_status=GeocodeStatus.OK, latitude=1, longitude=1)
-    failed = SchoolFactory(city="Milano", geocode_status=GeocodeStatus.FAILED)
+    failed = SchoolFactory(city="Milano", province="MI", geocode_status=GeocodeStatus.FAILED)
     manual = SchoolFactory(
         city="Roma", geocode_status=GeocodeStatus.MANUAL, latitude=2, longitude=2
     )
@@ -462,6 +470,7 @@ def test_database_queue_and_db_worker_retry_a_transient_failure(nominatim, nomin
 
     nominatim_settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     nominatim_settings.GEOCODER_RETRY_BACKOFF_SECONDS = 0  # due at once, for the test
+    nominatim_settings.GEOCODER_RATE_LIMITED_SECONDS = 0  # and no pause after the 500
     nominatim.script = ["500"]  # the first request fails, the next ones succeed
     school = SchoolFactory(city="Roma")  # committed: the task is queued, not run
     assert reload(school).geocode_status == GeocodeStatus.PENDING
@@ -474,7 +483,7 @@ def test_database_queue_and_db_worker_retry_a_transient_failure(nominatim, nomin
         ("geocoding.tasks.members_geocode_task", "SUCCESSFUL"),
     ]
     school = reload(school)
-    assert (school.geocode_status, school.geocode_attempts) == ("ok", 2)
+    assert (school.geocode_status, school.geocode_attempts) == ("ok", 1)  # failures only
     assert len(nominatim.searches()) == 2
 
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_admin_action_geocode_selected_enqueues_the_selection(
     gazetteer, staff_client, django_capture_on_commit_callbacks
 ):
-    chosen = SchoolFactory.create_batch(2, city="Bologna")
+    chosen = SchoolFactory.create_batch(2, city="Bologna", province="BO")
     manual = SchoolFactory(
         city="Roma", geocode_status=GeocodeStatus.MANUAL, latitude=1, longitude=1
     )

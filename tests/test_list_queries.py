@@ -114,9 +114,57 @@ def test_a_page_shows_each_members_own_membership(network, superuser_client):
 
 
 def test_no_page_deeper_than_the_documented_limit(network, superuser_client, settings):
-    settings.API_MAX_LIST_ROWS = 20
+    settings.LIST_MAX_ROWS = 20
     assert superuser_client.get("/api/v1/members/?page_size=10&page=2").status_code == 200
     response = superuser_client.get("/api/v1/members/?page_size=10&page=3")
     assert response.status_code == 400
     message = str(response.json()["page"])
     assert "starts after row 20," in message and "filters" in message
+
+
+def test_lists_count_up_to_the_limit_and_say_so(network, superuser_client, settings):
+    settings.LIST_MAX_ROWS = 20
+    body = superuser_client.get("/api/v1/members/?page_size=5").json()
+    assert (body["count"], body["count_is_exact"]) == (20, False)
+    assert body["next"]
+    queries = _list_queries(superuser_client, "/admin/partners/school/")
+    counts = [sql for sql in queries if sql.startswith("SELECT COUNT(*)")]
+    assert len(counts) == 1 and "LIMIT 21" in counts[0]
+    page = superuser_client.get("/admin/partners/school/")
+    assert "More than 20 schools: narrow the list" in page.content.decode()
+    agreements = superuser_client.get("/admin/crm/agreement/")
+    assert "More than 20 agreements" in agreements.content.decode()
+
+    settings.LIST_MAX_ROWS = 1000
+    body = superuser_client.get("/api/v1/members/?page_size=5").json()
+    assert (body["count"], body["count_is_exact"]) == (len(network), True)
+    page = superuser_client.get("/admin/partners/school/").content.decode()
+    assert f"{len(network)} schools" in page and "More than" not in page
+
+
+def test_sidebar_choices_skip_through_the_index_in_one_statement(django_assert_num_queries):
+    from crm.distinct import distinct_values
+    from partners.models import School
+    from tests.factories import CompanyFactory
+
+    for region in ["Veneto", "Lazio", "", "Lazio", "Abruzzo"]:
+        SchoolFactory(region=region)
+    CompanyFactory(region="Toscana", country="CH")
+    with django_assert_num_queries(1) as captured:
+        assert distinct_values(Member.objects.all(), "region") == [
+            "Abruzzo",
+            "Lazio",
+            "Toscana",
+            "Veneto",
+        ]
+    assert "DISTINCT" not in captured.captured_queries[0]["sql"]
+    assert distinct_values(School.objects.all(), "region") == ["Abruzzo", "Lazio", "Veneto"]
+    assert distinct_values(Member.objects.filter(region="Lazio"), "country") == ["IT"]
+    assert distinct_values(Member.objects.none(), "region") == []
+    assert distinct_values(School.objects.filter(region="Molise"), "region") == []
+
+
+@pytest.mark.parametrize("page", ["²", "٣", "-1", "last", "1e3", ""])
+def test_odd_page_numbers_are_answered_not_crashed(superuser_client, page):
+    response = superuser_client.get("/api/v1/members/", {"page": page})
+    assert response.status_code in (200, 404), (page, response.status_code)

@@ -20,6 +20,7 @@ from django.test import Client
 from django.utils import timezone
 
 from crm.models import Agreement, ChapterScope, ConsentEvent, Contact, Member, PersonalDataAccess
+from crm.people import person_erase, person_export
 from municipalities.models import JoinRequest
 from tests.conftest import login_verified
 from tests.factories import (
@@ -130,6 +131,10 @@ def test_person_export_contains_every_row_that_names_the_person(giulietta, tmp_p
     for label, records in exported["records"].items():
         pk = apps.get_model(label)._meta.pk.attname
         rows |= {(label, record[pk]) for record in records}
+    # Others' rows that mention her: the row, with only the columns that name her.
+    for label, records in exported["mentions"].items():
+        rows |= {(label, record["pk"]) for record in records}
+        assert all(len(record) > 1 for record in records), records
     assert naming <= rows, naming - rows
     assert "romeo@example.org" not in output.read_text()
     [record] = PersonalDataAccess.objects.filter(action="export")
@@ -162,6 +167,36 @@ def test_person_erase_leaves_no_personal_value_anywhere(giulietta, private_root)
     # Nobody left to erase.
     with pytest.raises(CommandError, match="Nothing is stored about"):
         call_command("person", "erase", "--email", EMAIL, "--noinput")
+
+
+def test_namesakes_and_neighbours_keep_their_own_data(giulietta):
+    """Another member at the same street text, another contact with the same full name:
+    theirs, not hers. Erasure leaves them alone; the export does not hand them out."""
+    neighbour = AmbassadorFactory(
+        first_name="Bruno", email="bruno@bari.example", phone="080 765 4321", street=STREET
+    )
+    school = SchoolFactory(name="Scuola di Bari", email="info@bari.example", street=STREET)
+    namesake = ContactFactory(member=school, name=NAME, email="other@bari.example")
+    note = SchoolFactory(name="Scuola di Lecce", notes=f"Knows {NAME} from Verona.")
+
+    exported = person_export(email=EMAIL)
+    text = json.dumps(exported)
+    assert "bruno@bari.example" not in text and "info@bari.example" not in text
+    assert "other@bari.example" not in text
+    [mention] = [m for m in exported["mentions"]["crm.Member"] if m["pk"] == note.pk]
+    assert mention == {"pk": note.pk, "notes": f"Knows {NAME} from Verona."}
+
+    person_erase(email=EMAIL)
+    neighbour.refresh_from_db(), school.refresh_from_db(), namesake.refresh_from_db()
+    note.refresh_from_db()
+    assert (neighbour.email, neighbour.phone, neighbour.street) == (
+        "bruno@bari.example",
+        "+390807654321",
+        STREET,
+    )
+    assert (school.email, school.street) == ("info@bari.example", STREET)
+    assert (namesake.name, namesake.email) == (NAME, "other@bari.example")
+    assert note.notes == "Knows [erased] from Verona." and note.name == "Scuola di Lecce"
 
 
 def test_person_commands_refuse_bad_input(giulietta):
@@ -203,6 +238,11 @@ def test_the_dpo_exports_people_from_the_admin_and_views_are_recorded(giulietta,
     login_verified(client, viewer)
     page = client.get("/admin/ambassadors/ambassador/")
     assert "people_export" not in page.content.decode()
+    # Nor a DPO of one chapter: a person's export gathers rows of every chapter.
+    ChapterScope.objects.filter(user=dpo).delete()
+    ChapterScope.objects.create(user=dpo).chapters.add(ChapterFactory(country="IT"))
+    login_verified(client, dpo)
+    assert "people_export" not in client.get("/admin/ambassadors/ambassador/").content.decode()
 
 
 def _decided(request: JoinRequest, status: str, days_ago: int) -> JoinRequest:
@@ -253,7 +293,8 @@ def test_no_deletion_path_leaves_a_file_behind(
     member = SchoolFactory()
     cascaded = agreement_with_document(member)
     requests = [JoinRequestFactory(municipality_key=f"IT:{n}") for n in range(2)]
-    assert len(stored_files(private_root)) == 6
+    in_admin.document.save("signed-again.pdf", ContentFile(pdf_bytes()))  # replaced: history
+    assert len(stored_files(private_root)) == 7
     api = APIClient()
     api.force_authenticate(superuser)
     with django_capture_on_commit_callbacks(execute=True):
@@ -347,3 +388,27 @@ def test_reading_a_person_through_the_api_is_recorded(giulietta, superuser):
         (f"ambassadors.Ambassador {person.pk}", "alice"),
         (f"municipalities.JoinRequest {request.reference}", "alice"),
     ]
+
+
+def test_consents_and_the_access_log_keep_to_the_chapter_scope(giulietta, django_user_model):
+    italy, swiss = ChapterFactory(country="IT"), ChapterFactory(country="CH")
+    mine = AmbassadorFactory(chapter=italy, email="mine@example.org")
+    theirs = AmbassadorFactory(chapter=swiss, email="theirs@example.org")
+    for member in (mine, theirs):
+        ConsentEvent.objects.create(
+            email=member.email, member=member, purpose="map", action="given"
+        )
+    PersonalDataAccess.objects.create(username="root", action="export", what="someone")
+    dpo = django_user_model.objects.create_user("dpo-it", password="pw", is_staff=True)
+    dpo.groups.add(Group.objects.get(name="Data protection officer"))
+    ChapterScope.objects.create(user=dpo).chapters.add(italy)
+    client = login_verified(Client(), dpo)
+    page = client.get("/admin/crm/consentevent/")
+    assert page.status_code == 200
+    shown = {event.pk for event in page.context["cl"].result_list}
+    italian = ConsentEvent.objects.filter(member__chapter=italy)
+    assert italian.filter(email="mine@example.org").exists()
+    # Not the Swiss member's, not those of no member (a join request's submitter).
+    assert shown == set(italian.values_list("pk", flat=True))
+    log = client.get("/admin/crm/personaldataaccess/")
+    assert log.status_code == 200 and list(log.context["cl"].result_list) == []

@@ -95,3 +95,22 @@ def test_staff_pages_send_the_same_policy_with_no_inline_code(network, superuser
         assert response.status_code == 200, path
         assert policy(response) == SITE_POLICY, path
         assert_no_inline_code(response)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.html",
+        "/static/publicmap/map.js",
+    ],
+)
+def test_static_files_carry_their_own_strict_policy(db, client: Client, path):
+    """WhiteNoise answers before the middleware: an HTML file opened on its own must not
+    run its inline script nor be framed."""
+    response = client.get(path)
+    response.close()  # a file response: only its headers are read
+    assert response.status_code == 200, path
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "sandbox" in policy
+    assert "'unsafe-inline'" not in policy
+    assert response["X-Frame-Options"] == "DENY"

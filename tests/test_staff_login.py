@@ -122,3 +122,12 @@ def test_staff_sessions_last_a_working_day(superuser):
     client = login_verified(Client(), superuser)
     assert client.session.get_expiry_age() == 8 * 3600
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_network_admins_too_must_have_a_second_factor(viewer):
+    """Network admins may export and erase people, as the data protection officer may."""
+    viewer.groups.add(Group.objects.get(name="Network admin"))
+    client = Client()
+    _login(client, "bob", "pw")
+    assert client.get("/admin/").headers["Location"].startswith("/account/second-factor/setup/")

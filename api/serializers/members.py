@@ -24,6 +24,12 @@ MEMBER_FIELDS = [
 ]
 MEMBER_READ_ONLY = [
     "kind",
+    # Written by geocoding only, or by hand through the `set-coordinates` action: a client
+    # that sends back what it read earlier can't clear coordinates found meanwhile.
+    "latitude",
+    "longitude",
+    "geocode_status",
+    "geocode_precision",
     "geocode_provider",
     "geocoded_at",
     "geocode_error",
@@ -31,6 +37,13 @@ MEMBER_READ_ONLY = [
     "created_at",
     "updated_at",
 ]
+
+
+class MemberCoordinatesSerializer(serializers.Serializer):
+    """Coordinates set by hand: automatic geocoding never moves the member afterwards."""
+
+    latitude = serializers.FloatField(min_value=-90, max_value=90)
+    longitude = serializers.FloatField(min_value=-180, max_value=180)
 
 
 class MemberSerializer(ModelCleanSerializer):

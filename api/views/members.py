@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from ambassadors.filters import AmbassadorFilterSet
 from api.serializers.members import (
     AmbassadorSerializer,
     CompanySerializer,
+    MemberCoordinatesSerializer,
     MemberSerializer,
     MunicipalitySerializer,
     OrganizationSerializer,
@@ -53,6 +59,30 @@ class MemberViewSet(MemberListMixin, NetworkReadOnlyViewSet):
     filterset_class = MemberFilterSet
 
 
+class MemberSetCoordinatesMixin:
+    """`POST …/{id}/set-coordinates/` places a member by hand (status "Set by hand")."""
+
+    @extend_schema(
+        request=MemberCoordinatesSerializer,
+        summary="Set the coordinates by hand",
+        description=(
+            "The only way to write coordinates through the API: the member's geocoding "
+            "status becomes `manual`, which automatic geocoding never overwrites."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="set-coordinates")
+    def set_coordinates(self, request: Request, pk: str | None = None) -> Response:
+        member = self.get_object()
+        opts = member._meta
+        if not request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"):
+            raise PermissionDenied
+        params = MemberCoordinatesSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        member.geocode_set_by_hand(**params.validated_data)
+        member.save()
+        return Response(self.get_serializer(self.get_queryset().get(pk=member.pk)).data)
+
+
 def member_kind_viewset(
     serializer_class: type[MemberSerializer], filterset_class: type, *, search: Sequence[str] = ()
 ) -> type[NetworkViewSet]:
@@ -68,7 +98,7 @@ def member_kind_viewset(
         "__module__": __name__,
         "__qualname__": name,
     }
-    return type(name, (MemberListMixin, NetworkViewSet), attrs)
+    return type(name, (MemberSetCoordinatesMixin, MemberListMixin, NetworkViewSet), attrs)
 
 
 SchoolViewSet = member_kind_viewset(SchoolSerializer, SchoolFilterSet, search=["school_code"])

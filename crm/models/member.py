@@ -35,6 +35,9 @@ class GeocodeStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
     MANUAL = "manual", _("Set by hand")
     SKIPPED = "skipped", _("Skipped")
+    #: Not placed at a guess: the name is ambiguous, or the official list has no place for
+    #: the code. `geocode_error` says why; staff set the coordinates by hand.
+    UNPLACED = "unplaced", _("To place by hand")
 
 
 class GeocodePrecision(models.TextChoices):
@@ -49,12 +52,15 @@ class GeocodePrecision(models.TextChoices):
 @dataclass(frozen=True)
 class FixedPoint:
     """Where a member is by rule (`Member.geocode_fixed_point`): a value of the core, which
-    the geocoding app turns into its own result."""
+    the geocoding app turns into its own result. Without coordinates it says that the rule
+    knows no place and no search may guess one: `problem` tells staff why (status
+    "To place by hand")."""
 
-    latitude: float
-    longitude: float
+    latitude: float | None
+    longitude: float | None
     precision: str  # a GeocodePrecision value
     source: str  # shown to staff as the geocoding source, e.g. "istat"
+    problem: str = ""
 
 
 class MembershipStatus(models.TextChoices):
@@ -260,6 +266,7 @@ class Member(models.Model):
             # Lists: the default ordering, the region filter and its choices, the newest.
             models.Index(fields=["name", "id"]),
             models.Index(fields=["region"]),
+            models.Index(fields=["country"]),  # the country filter's choices
             models.Index(fields=["created_at"]),
         ]
         constraints = [

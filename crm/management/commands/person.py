@@ -54,11 +54,11 @@ class Command(BaseCommand):
                 self.stdout.write(data)
             return
         found = person_rows_find(email=email)
-        if not found.rows:
+        if not found.rows and not found.mentions:
             raise CommandError(f"Nothing is stored about {email}: nothing to erase.")
         if not options["noinput"]:
             answer = input(
-                f"Erase {email} from {found.count} rows in {len(found.rows)} tables? "
+                f"Erase {email} from {found.count} rows in {found.tables} tables? "
                 "This cannot be undone. Type 'yes': "
             )
             if answer.strip().lower() != "yes":

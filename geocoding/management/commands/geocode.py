@@ -64,9 +64,15 @@ class Command(BaseCommand):
             return
         line = (
             f"Geocoded {summary.members} members: {summary.ok} ok, {summary.failed} failed, "
-            f"{summary.skipped} skipped (no address), {summary.manual} set by hand (left "
-            f"alone); {summary.cached} from cache, {summary.fixed} placed by rule, "
-            f"{summary.provider_calls} provider calls."
+            f"{summary.unplaced} to place by hand, {summary.skipped} skipped (no address), "
+            f"{summary.manual} set by hand (left alone); {summary.cached} from cache, "
+            f"{summary.fixed} placed by rule, {summary.provider_calls} provider calls."
         )
-        style = self.style.WARNING if summary.failed else self.style.SUCCESS
+        if summary.postponed:
+            line += (
+                f" {summary.postponed} postponed: the provider paused after an error; "
+                "they are queued for later (or `manage.py geocode_sweep` picks them up)."
+            )
+        problems = summary.failed or summary.unplaced or summary.postponed
+        style = self.style.WARNING if problems else self.style.SUCCESS
         self.stdout.write(style(line))

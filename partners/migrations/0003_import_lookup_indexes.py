@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('crm', '0011_list_indexes'),
-        ('partners', '0001_initial'),
+        ('partners', '0002_historical_geocode_status_unplaced'),
     ]
 
     operations = [

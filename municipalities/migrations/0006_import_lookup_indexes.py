@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('crm', '0011_list_indexes'),
-        ('municipalities', '0004_join_request_history'),
+        ('municipalities', '0005_historical_geocode_status_unplaced'),
     ]
 
     operations = [
