@@ -13,7 +13,7 @@ from django_countries import countries
 from ambassadors.models import Ambassador
 from crm.models import Agreement, Chapter, Contact, Member, Sector
 from municipalities.models import Municipality
-from partners.models import Company, School
+from partners.models import Company, Organization, School
 from tests.factories import (
     API_ENDPOINTS,
     MEMBER_ADDRESS,
@@ -96,6 +96,18 @@ def test_a_school_as_a_whole(viewer_client):
         "students": 300,
     }
     assert body["created_at"].startswith(str(today().year))
+
+
+@pytest.mark.parametrize("slug", ["\x00education", "edu\x00", "\xa0"])
+def test_a_sector_slug_no_database_can_compare_is_a_400(staff_client, slug):
+    """Found by fuzzing: PostgreSQL refuses to compare text with a NUL character, so the
+    lookup must not reach it (it answered 500)."""
+    SectorFactory(slug="education")
+    data = {"name": "Liceo Nul", "country": "IT", "sectors": [slug]}
+    response = staff_client.post("/api/v1/organizations/", data)  # multipart, as fuzzed
+    assert response.status_code == 400, response.content
+    assert "does not exist" in response.json()["sectors"][0]
+    assert not Organization.objects.filter(name="Liceo Nul").exists()
 
 
 def test_create_a_school_with_sectors(staff_client):

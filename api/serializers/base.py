@@ -79,3 +79,13 @@ def _constraint_field(instance: models.Model, constraint: models.BaseConstraint)
         names = set(condition.referenced_base_fields)
     editable = [name for name in names if instance._meta.get_field(name).editable]
     return editable[0] if len(editable) == 1 else None
+
+
+class SlugLookupField(serializers.SlugRelatedField):
+    """A SlugRelatedField that answers 400 to a value PostgreSQL cannot even compare (a NUL
+    character), as it answers to any unknown slug, instead of failing in the database."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ambassadors.models import Ambassador
-from api.serializers.base import ModelCleanSerializer
+from api.serializers.base import ModelCleanSerializer, SlugLookupField
 from crm.models import GEOCODE_FIELDS, MEMBER_EDITABLE_FIELDS, Member, MembershipStatus, Sector
 from municipalities.models import Municipality
 from partners.models import Company, Organization, School
@@ -49,7 +49,7 @@ class MemberCoordinatesSerializer(serializers.Serializer):
 class MemberSerializer(ModelCleanSerializer):
     """A member of any kind; `membership` is its status today, from its agreements."""
 
-    sectors = serializers.SlugRelatedField(
+    sectors = SlugLookupField(
         many=True, slug_field="slug", queryset=Sector.objects.all(), required=False
     )
     membership = serializers.SerializerMethodField()
