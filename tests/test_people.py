@@ -388,6 +388,21 @@ def test_reading_a_person_through_the_api_is_recorded(giulietta, superuser):
         (f"ambassadors.Ambassador {person.pk}", "alice"),
         (f"municipalities.JoinRequest {request.reference}", "alice"),
     ]
+    # A page of people is read too: each list records the people it showed, once.
+    PersonalDataAccess.objects.all().delete()
+    romeo = giulietta["romeo"]
+    assert client.get("/api/v1/ambassadors/").status_code == 200
+    assert client.get("/api/v1/join-requests/").status_code == 200
+    assert client.get("/api/v1/schools/").status_code == 200  # no one's personal record
+    assert client.get("/api/v1/members/").status_code == 200  # the ambassadors among them
+    ambassadors = ", ".join(str(pk) for pk in sorted([person.pk, romeo.pk]))
+    assert sorted(PersonalDataAccess.objects.values_list("what", flat=True)) == sorted(
+        [
+            f"ambassadors.Ambassador list, 2 shown: {ambassadors}",
+            f"municipalities.JoinRequest list, 1 shown: {request.reference}",
+            f"crm.Member list, 2 shown: {ambassadors}",
+        ]
+    )
 
 
 def test_consents_and_the_access_log_keep_to_the_chapter_scope(giulietta, django_user_model):

@@ -33,6 +33,21 @@ class ChapterScopedMixin:
             personal_data_access_record(user=request.user, action="view", what=what)
         return response
 
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        # A page of people's records is read as surely as each record's own page.
+        model = self.get_queryset().model
+        rows = response.data.get("results", []) if isinstance(response.data, dict) else []
+        people = [
+            row.get(self.lookup_field if self.lookup_field != "pk" else "id")
+            for row in rows
+            if getattr(model, "PERSONAL_RECORD", False) or row.get("kind") == "ambassador"
+        ]
+        if people:
+            what = f"{model._meta.label} list, {len(people)} shown: {', '.join(map(str, people))}"
+            personal_data_access_record(user=request.user, action="view", what=what)
+        return response
+
     def perform_create(self, serializer) -> None:
         self._save_in_scope(serializer)
 
