@@ -27,22 +27,15 @@ import os
 import resource
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
+from common import CITIES, throwaway_database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kindnet.settings")
-
-CITIES = [
-    ("Roma", "RM", "Lazio", "00184"),
-    ("Milano", "MI", "Lombardia", "20121"),
-    ("Città di Castello", "PG", "Umbria", "06012"),
-    ("Napoli", "NA", "Campania", "80133"),
-    ("Torino", "TO", "Piemonte", "10121"),
-]
 
 
 class Sink:
@@ -63,28 +56,10 @@ def main() -> None:
     args = parser.parse_args()
     rows, repeat = (4_000, 1) if args.quick else (args.rows, args.repeat)
 
-    import django
-    from django.conf import settings
+    with throwaway_database("export", sqlite_file=True):
+        from django.db import connection
 
-    database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
-        scratch = Path(tempfile.mkdtemp(prefix="kindnet-bench-")) / "bench.sqlite3"
-        database.setdefault("TEST", {})["NAME"] = str(scratch)
-    else:
-        database.setdefault("TEST", {})["NAME"] = f"bench_{database['NAME']}_export"
-    django.setup()
-
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(
-        verbosity=0, autoclobber=True, keepdb=False, serialize=False
-    )
-    try:
         run(rows, repeat, connection)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def schools_create(first: int, count: int) -> None:

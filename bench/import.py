@@ -27,21 +27,14 @@ import os
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from common import CITIES, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kindnet.settings")
-
-CITIES = [
-    ("Roma", "RM", "Lazio", "00184"),
-    ("Milano", "MI", "Lombardia", "20121"),
-    ("Città di Castello", "PG", "Umbria", "06012"),
-    ("Napoli", "NA", "Campania", "80133"),
-    ("Torino", "TO", "Piemonte", "10121"),
-]
 
 
 def school_columns() -> list[str]:
@@ -100,27 +93,11 @@ def main() -> None:
         (1_000, 2_000, 1) if args.quick else (args.rows, args.existing, args.repeat)
     )
 
-    import django
-    from django.conf import settings
+    with throwaway_database("import", sqlite_file=True):
+        from django.contrib.auth import get_user_model
+        from django.db import connection, transaction
 
-    database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
-        scratch = Path(tempfile.mkdtemp(prefix="kindnet-bench-")) / "bench.sqlite3"
-        database.setdefault("TEST", {})["NAME"] = str(scratch)
-    else:
-        database.setdefault("TEST", {})["NAME"] = f"bench_{database['NAME']}_import"
-    django.setup()
-
-    from django.contrib.auth import get_user_model
-    from django.db import connection, transaction
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
         run(rows, existing, repeat, connection, transaction, get_user_model())
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def run(rows: int, existing: int, repeat: int, connection, transaction, user_model) -> None:

@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import throwaway_database
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kindnet.settings")
 
@@ -72,21 +74,13 @@ def main() -> None:
     from django.db import connection
     from django.db.models.functions import Mod
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from crm.models import Agreement
     from kindnet.demo import synthetic_network_create
 
-    setup_test_environment()
-    engine = connection.vendor
-    if engine != "sqlite":
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = (
-            f"bench_lists_{connection.settings_dict['NAME']}"
-        )
-    original_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with throwaway_database("lists") as engine:
         started = time.perf_counter()
         synthetic_network_create(members=members, geocoded=False)
         ended = timezone.localdate() - timezone.timedelta(days=10)
@@ -170,8 +164,6 @@ def main() -> None:
             f"RESULT ratio={ratio:.2f} max_latency_ms={slowest:.1f} floor_ms={floor_ms:.3f} "
             f"{figures} members={members} db={engine}"
         )
-    finally:
-        connection.creation.destroy_test_db(original_name, verbosity=0)
 
 
 if __name__ == "__main__":

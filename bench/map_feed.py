@@ -44,6 +44,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from common import throwaway_database
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kindnet.settings")
 
@@ -328,16 +330,9 @@ def main() -> None:
     from django.core.cache import cache
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import CaptureQueriesContext
 
-    setup_test_environment()
-    engine = connection.vendor
-    test_settings = connection.settings_dict.setdefault("TEST", {})
-    if engine != "sqlite":
-        test_settings["NAME"] = f"bench_{connection.settings_dict['NAME']}"
-    original_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with throwaway_database("map_feed") as engine:
         started = time.perf_counter()
         network_create(members, engine)
         print(
@@ -472,8 +467,6 @@ def main() -> None:
             f"grid_build_ms={grid_build_ms:.0f} members={members} "
             f"db={engine}"
         )
-    finally:
-        connection.creation.destroy_test_db(original_name, verbosity=0)
 
 
 if __name__ == "__main__":

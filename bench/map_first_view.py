@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import size_from_command_line
+from common import size_from_command_line, throwaway_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kindnet.settings")
@@ -93,19 +93,15 @@ def main() -> int:
 
     django.setup()
     from django.conf import settings
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
     from kindnet.demo import synthetic_network_create
 
-    setup_test_environment()
     settings.MAP_THROTTLE_RATE = "100000/minute"
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with throwaway_database("map_first_view") as engine:
         started = time.perf_counter()
         synthetic_network_create(members=members)
-        print(f"network: {members:,} members in {time.perf_counter() - started:.1f} s ({name})")
+        print(f"network: {members:,} members in {time.perf_counter() - started:.1f} s ({engine})")
 
         client = Client()
         page = client.get("/map/")
@@ -183,8 +179,6 @@ def main() -> int:
         figures["ok"] = "true" if ok else "false"
         print("RESULT " + " ".join(f"{k}={v}" for k, v in figures.items()))
         return 0 if ok else 1
-    finally:
-        connection.creation.destroy_test_db(name, verbosity=0)
 
 
 if __name__ == "__main__":
