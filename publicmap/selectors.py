@@ -401,6 +401,10 @@ def _cells(
     return [fine[key] for key in sorted(fine, key=lambda k: (k[1], k[0]))], fine_zoom - shift
 
 
+#: What `_grouped` computes for each cell, in its rows' order after the cell's keys.
+CELL_FIGURES = ("members", "lon_sum", "lat_sum", "west", "south", "east", "north", "first_id")
+
+
 def _grouped(published: MemberQuerySet, zoom: int, keys: tuple[str, ...] = ()) -> Any:
     """(column, row, country, *keys, count, sums, extent, first id) of each cell at `zoom`:
     the grid of `publicmap.grid` in SQL, on the published positions."""
@@ -429,20 +433,7 @@ def _grouped(published: MemberQuerySet, zoom: int, keys: tuple[str, ...] = ()) -
             north=Max("public_latitude"),
             first_id=Min("pk"),
         )
-        .values_list(
-            "cell_x",
-            "cell_y",
-            "country",
-            *keys,
-            "members",
-            "lon_sum",
-            "lat_sum",
-            "west",
-            "south",
-            "east",
-            "north",
-            "first_id",
-        )
+        .values_list("cell_x", "cell_y", "country", *keys, *CELL_FIGURES)
     )
 
 
@@ -464,21 +455,7 @@ def map_grid_cells(zoom: int) -> Any:
     )
 
 
-GRID_ROW_COLUMNS = (
-    "cell_x",
-    "cell_y",
-    "country",
-    "kind",
-    "chapter_id",
-    "members",
-    "lon_sum",
-    "lat_sum",
-    "west",
-    "south",
-    "east",
-    "north",
-    "first_id",
-)
+GRID_ROW_COLUMNS = ("cell_x", "cell_y", "country", "kind", "chapter_id", *CELL_FIGURES)
 #: How index rows add up into a coarser cell (named after the index's own columns).
 _GRID_SUMS = {
     "n": Sum("members"),
