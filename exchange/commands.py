@@ -1,10 +1,9 @@
-"""What `manage.py import` and `manage.py export` share: resources by name, formats, users."""
+"""What `manage.py import` and `manage.py export` share: resources by name, formats."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from import_export.command_utils import get_resource_class
 from import_export.formats import base_formats
@@ -32,20 +31,6 @@ def format_for(name: str | None, file_name: str | None = None):
             f"Unknown format {name or file_name!r}: use one of {', '.join(sorted(FORMATS))}."
         )
     return FORMATS[key]()
-
-
-def user_for(username: str | None, *, perms: list[str]):
-    """The staff user the command acts as, after checking `perms`; None when not given."""
-    if not username:
-        return None
-    try:
-        user = get_user_model().objects.get(username=username)
-    except get_user_model().DoesNotExist as exc:
-        raise CommandError(f"No user {username!r}.") from exc
-    missing = [perm for perm in perms if not user.has_perm(perm)]
-    if not user.is_active or missing:
-        raise CommandError(f"{username} may not do this: missing {', '.join(missing)}.")
-    return user
 
 
 def model_perm(resource_class, action: str) -> str:

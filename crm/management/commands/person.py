@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 
+from crm.commands import user_for
 from crm.people import person_erase, person_export, person_rows_find
 
 PERMISSION = "crm.process_personal_data"
@@ -43,7 +43,7 @@ class Command(BaseCommand):
             validate_email(email.strip())
         except ValidationError as exc:
             raise CommandError(f"--email: {email!r} is not an e-mail address.") from exc
-        user = self._user(options.get("user"))
+        user = user_for(options.get("user"), perms=[PERMISSION])
         if action == "export":
             data = json.dumps(person_export(email=email, by=user), indent=2, default=str)
             if options.get("output"):
@@ -67,14 +67,3 @@ class Command(BaseCommand):
         for table, count in sorted(changed.items()):
             self.stdout.write(f"{table}: {count} rows anonymised")
         self.stdout.write(f"Erased: {sum(changed.values())} rows in {len(changed)} tables.")
-
-    def _user(self, username: str | None):
-        if not username:
-            return None
-        try:
-            user = get_user_model().objects.get(username=username)
-        except get_user_model().DoesNotExist as exc:
-            raise CommandError(f"No user {username!r}.") from exc
-        if not user.is_active or not user.has_perm(PERMISSION):
-            raise CommandError(f"{username} may not do this: missing {PERMISSION}.")
-        return user

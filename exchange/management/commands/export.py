@@ -8,8 +8,9 @@ from collections.abc import Iterable, Iterator
 
 from django.core.management.base import CommandError
 
+from crm.commands import user_for
 from crm.scope import scope_queryset
-from exchange.commands import format_for, model_perm, resource_class_for, user_for
+from exchange.commands import format_for, model_perm, resource_class_for
 from exchange.export import export_stream
 
 

@@ -9,7 +9,8 @@ import sys
 
 from django.core.management.base import CommandError
 
-from exchange.commands import format_for, model_perm, resource_class_for, user_for
+from crm.commands import user_for
+from exchange.commands import format_for, model_perm, resource_class_for
 from exchange.formats import ImportFileError
 
 LibraryCommand = importlib.import_module("import_export.management.commands.import").Command
