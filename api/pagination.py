@@ -12,11 +12,17 @@ from crm.pagination import CountCappedPaginator
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """`count` is exact up to LIST_MAX_ROWS; beyond, it is LIST_MAX_ROWS and
-    `count_is_exact` is false (counting further would cost a scan of the table)."""
+    """`count` is exact up to the end of the LIST_PAGES_AHEAD-th page after this one (and
+    at most LIST_MAX_ROWS); beyond, it is that row and `count_is_exact` is false: counting
+    further would cost a scan of the table."""
 
     page_size_query_param = "page_size"
-    django_paginator_class = CountCappedPaginator
+
+    def django_paginator_class(self, queryset, page_size):
+        # Counts as far as the pages after the one asked for (crm.pagination).
+        request = getattr(self, "request", None)  # set by paginate_queryset before this
+        page = request.query_params.get(self.page_query_param) if request else None
+        return CountCappedPaginator(queryset, page_size, page=page)
 
     @property
     def max_page_size(self) -> int:  # type: ignore[override]
@@ -55,11 +61,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)
         response["properties"]["count"]["description"] = (
-            "How many rows the list has, counted up to LIST_MAX_ROWS (20,000 by default)."
+            "How many rows the list has, counted up to the end of the LIST_PAGES_AHEAD-th "
+            "page after this one (10 by default) and at most to LIST_MAX_ROWS (20,000)."
         )
         response["properties"]["count_is_exact"] = {
             "type": "boolean",
-            "description": "False when the list has more rows than LIST_MAX_ROWS.",
+            "description": "False when the list has more rows than `count`: follow `next`, "
+            "or narrow the list with its filters.",
         }
         response["required"] = [*response["required"], "count_is_exact"]
         return response

@@ -51,8 +51,15 @@ FLOOR_SQL = (
     'SELECT "id", "kind", "name", "city", "country" FROM "crm_member" '
     'ORDER BY "name", "id" LIMIT 50'
 )
-#: Statements of every request that are not the list's (session, user, permissions).
-NOT_THE_LIST = ('"django_session"', '"auth_user"', '"auth_permission"', '"auth_group"')
+#: Statements of every request that are not the list's (session, user, permissions, the
+#: second factor's device).
+NOT_THE_LIST = (
+    '"django_session"',
+    '"auth_user"',
+    '"auth_permission"',
+    '"auth_group"',
+    '"otp_totp_totpdevice"',
+)
 
 
 def main() -> None:

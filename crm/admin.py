@@ -27,7 +27,7 @@ from crm.admin_filters import (
 )
 from crm.admin_scope import ChapterScopedAdmin
 from crm.models import Agreement, Chapter, Contact, Member, MembershipStatus, Recognition, Sector
-from crm.pagination import CountCappedPaginator
+from crm.pagination import CountCappedListAdmin
 from crm.services import agreement_renew
 from exchange.admin import NetworkImportExportMixin
 from exchange.resources import AgreementResource, ContactResource
@@ -142,7 +142,11 @@ class MembershipChangeList(ChangeList):
 
 
 class MemberKindAdmin(
-    ChapterScopedAdmin, MemberGeocodingAdminMixin, NetworkImportExportMixin, SimpleHistoryAdmin
+    ChapterScopedAdmin,
+    CountCappedListAdmin,
+    MemberGeocodingAdminMixin,
+    NetworkImportExportMixin,
+    SimpleHistoryAdmin,
 ):
     """Shared by every kind's admin: columns, filters, inlines and constant-query lists.
 
@@ -175,9 +179,6 @@ class MemberKindAdmin(
         "updated_at",
     ]
     list_per_page = 50
-    # "N results (M total)" would count the whole table on every filtered page.
-    show_full_result_count = False
-    paginator = CountCappedPaginator
     formfield_overrides = URL_FIELD_OVERRIDES
     kind_fieldsets: list = []
 
@@ -201,7 +202,9 @@ class MemberKindAdmin(
 
 
 @admin.register(Member)
-class MemberAdmin(ChapterScopedAdmin, MemberListGeocodingAdminMixin, admin.ModelAdmin):
+class MemberAdmin(
+    ChapterScopedAdmin, CountCappedListAdmin, MemberListGeocodingAdminMixin, admin.ModelAdmin
+):
     """Every member of every kind in one list; each row opens its own kind's page."""
 
     list_display = [
@@ -218,8 +221,6 @@ class MemberAdmin(ChapterScopedAdmin, MemberListGeocodingAdminMixin, admin.Model
     list_select_related = ["chapter"]
     search_fields = ["name", "city", "email"]
     list_per_page = 50
-    show_full_result_count = False
-    paginator = CountCappedPaginator
     formfield_overrides = URL_FIELD_OVERRIDES
 
     def get_queryset(self, request):
@@ -324,7 +325,9 @@ class AgreementAdminForm(forms.ModelForm):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ChapterScopedAdmin, NetworkImportExportMixin, SimpleHistoryAdmin):
+class AgreementAdmin(
+    ChapterScopedAdmin, CountCappedListAdmin, NetworkImportExportMixin, SimpleHistoryAdmin
+):
     resource_classes = [AgreementResource]
     form = AgreementAdminForm
     list_display = [
@@ -347,8 +350,6 @@ class AgreementAdmin(ChapterScopedAdmin, NetworkImportExportMixin, SimpleHistory
         ("starts_on", admin.DateFieldListFilter),  # fixed periods: see MemberKindAdmin
     ]
     list_select_related = ["member", "renews", "renewed_by"]
-    show_full_result_count = False  # as on members: no count of the whole table
-    paginator = CountCappedPaginator
     search_fields = ["reference", "member__name", "signatories"]
     autocomplete_fields = ["member", "renews"]
     readonly_fields = ["status_label", "renewed_by_link", "created_at", "updated_at"]

@@ -398,6 +398,9 @@ API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", default=200, minimum=1)
 # The deepest row a staff list reaches, in the API and the admin, and how far it counts:
 # OFFSET and COUNT grow with the rows they pass, filters narrow the rest.
 LIST_MAX_ROWS = env_int("LIST_MAX_ROWS", default=20_000, minimum=1)
+# How far past the asked page a list counts its rows ("more than N" beyond): the count
+# costs these pages' rows, not the table's.
+LIST_PAGES_AHEAD = env_int("LIST_PAGES_AHEAD", default=10, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous call is told how to authenticate (401).

@@ -131,7 +131,7 @@ def test_lists_count_up_to_the_limit_and_say_so(network, superuser_client, setti
     counts = [sql for sql in queries if sql.startswith("SELECT COUNT(*)")]
     assert len(counts) == 1 and "LIMIT 21" in counts[0]
     page = superuser_client.get("/admin/partners/school/")
-    assert "More than 20 schools: narrow the list" in page.content.decode()
+    assert "More than 20 schools: the next pages appear" in page.content.decode()
     agreements = superuser_client.get("/admin/crm/agreement/")
     assert "More than 20 agreements" in agreements.content.decode()
 
@@ -140,6 +140,24 @@ def test_lists_count_up_to_the_limit_and_say_so(network, superuser_client, setti
     assert (body["count"], body["count_is_exact"]) == (len(network), True)
     page = superuser_client.get("/admin/partners/school/").content.decode()
     assert f"{len(network)} schools" in page and "More than" not in page
+
+
+def test_lists_count_only_a_few_pages_past_the_one_asked_for(network, superuser_client, settings):
+    # 2 pages ahead of 2 rows: page 1 counts up to row 6, page 2 up to row 8.
+    settings.LIST_PAGES_AHEAD = 2
+    assert len(network) > 8
+    body = superuser_client.get("/api/v1/members/?page_size=2").json()
+    assert (body["count"], body["count_is_exact"]) == (6, False)
+    body = superuser_client.get("/api/v1/members/?page_size=2&page=2").json()
+    assert (body["count"], body["count_is_exact"]) == (8, False)
+    last = -(-len(network) // 2)
+    body = superuser_client.get(f"/api/v1/members/?page_size=2&page={last}").json()
+    assert (body["count"], body["count_is_exact"]) == (len(network), True)
+
+    # The admin's pages of 50 rows: page 1 (`?p=1`) counts up to row (1 + 2) * 50.
+    queries = _list_queries(superuser_client, "/admin/partners/school/?p=1")
+    counts = [sql for sql in queries if sql.startswith("SELECT COUNT(*)")]
+    assert len(counts) == 1 and "LIMIT 151" in counts[0]
 
 
 def test_sidebar_choices_skip_through_the_index_in_one_statement(django_assert_num_queries):
