@@ -46,7 +46,12 @@ from crm.models import MemberKind, Sector
 from crm.shared_cache import CacheUnavailable, cache_call
 from publicmap.cache import map_feed_version
 from publicmap.params import MapFeedParameters, MapPageParameters
-from publicmap.renderers import FirstRendererNegotiation, GeoJSONRenderer
+from publicmap.renderers import (
+    PROBLEM_MEDIA_TYPE,
+    FirstRendererNegotiation,
+    GeoJSONRenderer,
+    problem_details,
+)
 from publicmap.schema import map_feed_schema
 from publicmap.selectors import (
     MapFilterOption,
@@ -209,7 +214,7 @@ class MapFeedView(APIView):
     def get(self, request: Request) -> HttpResponse:
         params = MapFeedParameters(request.query_params)
         if not params.is_valid():
-            # Rendered by DRF's EXCEPTION_HANDLER as {"name": ["message", …]}, a 400.
+            # A 400 naming each parameter with its messages (`handle_exception`).
             raise ValidationError({name: list(errors) for name, errors in params.errors.items()})
         filters, zoom = params.filters(), params.cleaned_data["zoom"]
         language = params.cleaned_data["lang"] or _request_language()
@@ -253,6 +258,14 @@ class MapFeedView(APIView):
                     state = MAP_CACHE_UNAVAILABLE
         response = self._feed_response(request, body, language=language, state=state)
         return self._finish(response, etag, last_modified)
+
+    def handle_exception(self, exc: Exception) -> HttpResponse:
+        """A bad parameter (400) or too many requests (429, with Retry-After) as problem
+        details in plain JSON."""
+        response = super().handle_exception(exc)
+        response.data = problem_details(response.status_code, response.data)
+        response.content_type = PROBLEM_MEDIA_TYPE
+        return response
 
     def _without_cache(
         self, request: Request, *, filters: Any, zoom: int, language: str
