@@ -45,7 +45,7 @@ from rest_framework.views import APIView
 from crm.models import MemberKind, Sector
 from crm.shared_cache import CacheUnavailable, cache_call
 from publicmap.cache import map_feed_version
-from publicmap.params import MapFeedParameters, MapPageParameters
+from publicmap.params import MapEmbedParameters, MapFeedParameters, MapPageParameters
 from publicmap.renderers import (
     PROBLEM_MEDIA_TYPE,
     FirstRendererNegotiation,
@@ -110,13 +110,23 @@ def _map_text() -> dict[str, Any]:
         "recognitions": gettext("Recognitions"),
         "website": gettext("Website"),
         "listMore": gettext("and {count} more: zoom in to see them"),
+        "close": gettext("Close"),
+        "sandboxed": gettext(
+            "This map cannot load its members inside this frame: the frame is sandboxed "
+            "without “allow-same-origin”. The website that shows it must add "
+            "“allow-same-origin” to the iframe's sandbox attribute."
+        ),
+        "wheelHint": gettext("Use Ctrl + scroll to zoom the map, or click it first"),
+        "wheelHintMac": gettext("Use ⌘ + scroll to zoom the map, or click it first"),
+        "touchHint": gettext("Use two fingers to move the map"),
     }
 
 
 def _render_map(request: HttpRequest, *, embed: bool) -> HttpResponse:
-    form = MapPageParameters(request.GET)
+    form = (MapEmbedParameters if embed else MapPageParameters)(request.GET)
     form.is_valid()  # invalid parameters are reported on the page and otherwise ignored
     values = form.cleaned_data
+    embed_options = form.embed_options() if embed else None
     # `?lang=` is already active (kindnet.middleware.QueryLanguageMiddleware).
     language = translation.get_language() or settings.LANGUAGE_CODE
 
@@ -146,8 +156,13 @@ def _render_map(request: HttpRequest, *, embed: bool) -> HttpResponse:
         "kinds": kinds,
         "text": _map_text(),
     }
+    if embed:
+        # The widget tells these sites (the ones that may frame it) what happens in it.
+        config["parentOrigins"] = list(settings.MAP_EMBED_ALLOWED_ORIGINS)
+        config["options"] = embed_options
     context = {
         "embed": embed,
+        "embed_options": embed_options,
         "config": config,
         "errors": [
             (name if name in form.fields else "", message)
