@@ -433,7 +433,9 @@
     sheet.querySelector(".kn-sheet__body").replaceChildren(card);
     sheet.hidden = false;
     sheet.dataset.memberId = String(p.id);
+    markSelected(false);
     cardFeature = feature;
+    markSelected(true);
     card.focus({ preventScroll: true });
     // The marker moves into what the card and the overlay leave free.
     var cut = freeArea();
@@ -444,8 +446,15 @@
     post("kindnet:select", { id: p.id, name: p.name, kind: p.kind });
   }
 
+  function markSelected(selected) {
+    var entry = cardFeature && shown.get(keyOf(cardFeature));
+    var icon = entry && entry.marker.getElement();
+    if (icon) { icon.classList.toggle("kn-marker--selected", selected); }
+  }
+
   function closeCard() {
     if (sheet.hidden) { return; }
+    markSelected(false);
     var feature = cardFeature;
     sheet.hidden = true;
     sheet.querySelector(".kn-sheet__body").replaceChildren();
