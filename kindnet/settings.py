@@ -14,10 +14,9 @@ import warnings
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
-
-from corsheaders.defaults import default_headers as default_cors_headers
 
 from kindnet.client_address import trusted_proxies_parse
 from kindnet.env import (

@@ -174,7 +174,7 @@ class MapEmbedParameters(MapPageParameters):
     )
     legend = forms.ChoiceField(label=_("legend"), choices=ON_OFF, required=False)
     # Named after the parameter; `list` the builtin is not used in this class.
-    list = forms.ChoiceField(label=_("list"), choices=ON_OFF, required=False)  # noqa: A003
+    list = forms.ChoiceField(label=_("list"), choices=ON_OFF, required=False)
 
     def clean_accent(self) -> str:
         digits = self.cleaned_data["accent"].lstrip("#").lower()

@@ -92,9 +92,7 @@ def open_host(page, origin: str):
 
 
 def events(page, type_: str) -> list[dict]:
-    return page.evaluate(
-        "type => window.kindnetEvents.filter(e => e.type === type)", type_
-    )
+    return page.evaluate("type => window.kindnetEvents.filter(e => e.type === type)", type_)
 
 
 def card_is_fully_visible(frame) -> bool:
@@ -159,7 +157,8 @@ def test_a_card_opened_from_any_marker_is_fully_visible_and_the_host_hears_of_it
             """icon => new Promise(done => {
                 const check = () => {
                     const r = icon.getBoundingClientRect();
-                    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                    const x = r.left + r.width / 2, y = r.top + r.height / 2;
+                    const hit = document.elementFromPoint(x, y);
                     if (icon.contains(hit)) { done(); } else { setTimeout(check, 50); }
                 };
                 check();

@@ -39,7 +39,7 @@ def _libraries_missing_reason() -> str | None:
     if all((EXAMPLES / path).exists() for path in LIBRARIES.values()):
         return None
     if shutil.which("npm") is None:
-        return "npm is missing (apt-get install -y npm), needed once to install the examples' libraries"
+        return "npm is missing (apt-get install -y npm): it installs the examples' libraries"
     installed = subprocess.run(
         ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
         cwd=EXAMPLES,
