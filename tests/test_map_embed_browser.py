@@ -269,3 +269,40 @@ def test_options_of_the_embed_url_colour_and_hide_the_legend_and_list(
     )
     assert colour == "rgb(11, 114, 133)"
     assert page.kn_log.errors == []
+
+
+def test_in_a_small_frame_no_marker_or_cluster_starts_under_the_overlay_or_the_legend(
+    live_server, demo_network, page_factory, host_site, settings
+):
+    origin = host_site(height=320)
+    settings.MAP_EMBED_ALLOWED_ORIGINS = [origin]
+    page = page_factory(viewport=(360, 520))
+    frame = open_host(page, origin)
+
+    covered = frame.locator("#kn-map").evaluate(
+        """map => {
+            const icons = Array.from(map.querySelectorAll('.kn-marker, .kn-cluster'));
+            const inView = icons.filter(icon => {
+                const r = icon.getBoundingClientRect();
+                const x = r.left + r.width / 2, y = r.top + r.height / 2;
+                return x >= 0 && y >= 0 && x <= innerWidth && y <= innerHeight;
+            });
+            return {
+                shown: inView.length,
+                covered: inView.filter(icon => {
+                    const r = icon.getBoundingClientRect();
+                    const hit = document.elementFromPoint(
+                        r.left + r.width / 2, r.top + r.height / 2);
+                    return !hit || !hit.closest('.leaflet-marker-pane');
+                }).length,
+            };
+        }"""
+    )
+    assert covered["shown"] >= 3
+    assert covered["covered"] == 0
+    # The scale and the legend share a corner, one above the other.
+    legend = frame.locator(".kn-legend").bounding_box()
+    scale = frame.locator(".leaflet-control-scale").bounding_box()
+    assert legend["y"] + legend["height"] <= scale["y"]
+    page.locator("#kn-embed").screenshot(path=str(ARTIFACTS / "map-embed-small.png"))
+    assert page.kn_log.errors == []
