@@ -300,9 +300,35 @@ def test_in_a_small_frame_no_marker_or_cluster_starts_under_the_overlay_or_the_l
     )
     assert covered["shown"] >= 3
     assert covered["covered"] == 0
-    # The scale and the legend share a corner, one above the other.
-    legend = frame.locator(".kn-legend").bounding_box()
-    scale = frame.locator(".leaflet-control-scale").bounding_box()
-    assert legend["y"] + legend["height"] <= scale["y"]
+    # The scale and the legend share a corner, one above the other; no control overlaps
+    # another.
+    controls = {
+        name: frame.locator(selector).bounding_box()
+        for name, selector in {
+            "legend": ".kn-legend",
+            "scale": ".leaflet-control-scale",
+            "zoom": ".leaflet-control-zoom",
+            "attribution": ".leaflet-control-attribution",
+            "overlay": ".kn-overlay",
+        }.items()
+    }
+    assert controls["legend"]["y"] + controls["legend"]["height"] <= controls["scale"]["y"]
+
+    def overlap(a, b) -> bool:
+        return (
+            a["x"] < b["x"] + b["width"]
+            and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"]
+            and b["y"] < a["y"] + a["height"]
+        )
+
+    names = list(controls)
+    overlapping = [
+        (first, second)
+        for i, first in enumerate(names)
+        for second in names[i + 1 :]
+        if overlap(controls[first], controls[second])
+    ]
+    assert overlapping == []
     page.locator("#kn-embed").screenshot(path=str(ARTIFACTS / "map-embed-small.png"))
     assert page.kn_log.errors == []
