@@ -335,4 +335,15 @@ def test_in_a_small_frame_no_marker_or_cluster_starts_under_the_overlay_or_the_l
     ]
     assert overlapping == []
     page.locator("#kn-embed").screenshot(path=str(ARTIFACTS / "map-embed-small.png"))
+
+    # Opening the filters asks for more room: the host script grows the frame to it.
+    frame.locator(".kn-drawer > summary").first.click()
+    page.wait_for_function(
+        "() => window.kindnetEvents.some(e => e.type === 'kindnet:resize' && e.height > 320)"
+    )
+    wanted = max(e["height"] for e in events(page, "kindnet:resize"))
+    page.wait_for_function(
+        "h => document.getElementById('kn-embed').getBoundingClientRect().height === h",
+        arg=wanted,
+    )
     assert page.kn_log.errors == []
