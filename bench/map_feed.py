@@ -280,6 +280,7 @@ def floor_build(statements: list[str], language: str = "en") -> bytes:
             features.append(
                 {
                     "type": "Feature",
+                    "id": pk,
                     "geometry": {"type": "Point", "coordinates": (lon, lat)},
                     "properties": properties,
                 }
@@ -291,19 +292,17 @@ def floor_build(statements: list[str], language: str = "en") -> bytes:
                 features.append(
                     {
                         "type": "Feature",
+                        "bbox": (west, south, east, north),
                         "geometry": {
                             "type": "Point",
                             "coordinates": (round(lon_sum / n, 6), round(lat_sum / n, 6)),
                         },
-                        "properties": {
-                            "cluster": True,
-                            "count": n,
-                            "bbox": (west, south, east, north),
-                        },
+                        "properties": {"cluster": True, "count": n},
                     }
                 )
     body = {
         "type": "FeatureCollection",
+        "name": "kindnet_members",
         "total": total,
         "countries": len(countries_seen),
         "cluster_zoom": cluster_zoom,

@@ -157,3 +157,36 @@ class MapPageParameters(MapParameters):
         if has_lat != has_lon:
             raise forms.ValidationError(_("Give both lat and lon for the centre, or neither."))
         return data
+
+
+ON_OFF = [("on", _("on")), ("off", _("off"))]
+
+
+class MapEmbedParameters(MapPageParameters):
+    """`/map/embed/`: a shared link's parameters, and how the host site wants the widget."""
+
+    accent = forms.RegexField(
+        label=_("accent colour"),
+        regex=r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$",
+        required=False,
+        error_messages={"invalid": _("Give a colour as 6 hexadecimal digits, e.g. 0b7285.")},
+        help_text=_("Accent colour of buttons, clusters and counts, e.g. 0b7285."),
+    )
+    legend = forms.ChoiceField(label=_("legend"), choices=ON_OFF, required=False)
+    # Named after the parameter; `list` the builtin is not used in this class.
+    list = forms.ChoiceField(label=_("list"), choices=ON_OFF, required=False)
+
+    def clean_accent(self) -> str:
+        digits = self.cleaned_data["accent"].lstrip("#").lower()
+        if len(digits) == 3:
+            digits = "".join(digit * 2 for digit in digits)
+        return f"#{digits}" if digits else ""
+
+    def embed_options(self) -> dict[str, Any]:
+        """The widget's options, the defaults for any missing or invalid one."""
+        data = self.cleaned_data
+        return {
+            "accent": data.get("accent", ""),
+            "legend": data.get("legend") != "off",
+            "list": data.get("list") != "off",
+        }

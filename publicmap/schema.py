@@ -82,15 +82,21 @@ MEMBER = _object(
 )
 CLUSTER = _object(
     "Members close together at the requested zoom (cluster true).",
-    ["cluster", "count", "bbox"],
+    ["cluster", "count"],
     cluster=_constant(True),
     count={"type": "integer", "minimum": 2},
-    bbox=_numbers(4, "[minLon, minLat, maxLon, maxLat] of the cluster's members."),
 )
 FEATURE = _object(
     "A member or a cluster at one point.",
     ["type", "geometry", "properties"],
     type=_constant("Feature"),
+    id={
+        "type": "integer",
+        "description": "A member's id (the same as properties.id); clusters have none.",
+    },
+    bbox=_numbers(
+        4, "A cluster's extent: [minLon, minLat, maxLon, maxLat] of its members (RFC 7946, 5)."
+    ),
     geometry=_object(
         "A GeoJSON point.",
         ["type", "coordinates"],
@@ -105,6 +111,10 @@ MAP_FEED = {
         "A GeoJSON FeatureCollection (RFC 7946) of members and clusters.",
         ["type", "total", "countries", "features"],
         type=_constant("FeatureCollection"),
+        name={
+            "type": "string",
+            "description": "The layer's name, for GIS tools (GDAL's layer name).",
+        },
         total={"type": "integer", "description": "Members matching, before clustering."},
         countries={"type": "integer", "description": "Distinct countries among them."},
         cluster_zoom={
@@ -125,11 +135,21 @@ MAP_FEED = {
         },
     ),
 }
-ERRORS = {
-    "type": "object",
-    "additionalProperties": _strings(),
-    "description": "Each bad parameter with its messages.",
-}
+PROBLEM = _object(
+    "Problem details (RFC 9457).",
+    ["type", "title", "status"],
+    type=STRING,
+    title=STRING,
+    status=INTEGER,
+    detail=STRING,
+    errors={
+        "type": "object",
+        "additionalProperties": _strings(),
+        "description": "With a 400: each bad parameter with its messages.",
+    },
+)
+ERRORS = {"title": "MapFeedProblem", **PROBLEM}
+JSON = "application/json"
 GEOJSON = "application/geo+json"
 
 map_feed_schema = extend_schema(
@@ -151,7 +171,9 @@ map_feed_schema = extend_schema(
     responses={
         (200, GEOJSON): OpenApiResponse(MAP_FEED, description="The map."),
         (304, GEOJSON): OpenApiResponse(description="Not modified since the client's copy."),
-        (400, GEOJSON): OpenApiResponse(ERRORS, description="A bad parameter."),
-        (429, GEOJSON): OpenApiResponse(description="Too many requests."),
+        (400, JSON): OpenApiResponse(ERRORS, description="A bad parameter."),
+        (429, JSON): OpenApiResponse(
+            ERRORS, description="Too many requests: try again after `Retry-After` seconds."
+        ),
     },
 )

@@ -91,6 +91,8 @@ PUBLIC_POSITION_MAX_SHIFT = 0.5 * 10**-AMBASSADOR_COORDINATE_DECIMALS + 1e-9
 DETAILS_BY_ID_MAX = 500
 
 NOTHING: tuple = ()
+#: The collection's `name`: what GDAL and other GIS tools call the layer.
+MAP_LAYER_NAME = "kindnet_members"
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,9 @@ def map_feed_build(
     member on its own. Never more than MAP_MAX_FEATURES features: beyond, the members are
     clustered on a coarser grid, whose zoom `cluster_zoom` gives (null when every member
     is on its own). Sectors, titles and texts are read only for the single members.
-    Lists may be tuples: JSON encoders write both as arrays.
+    Lists may be tuples: JSON encoders write both as arrays. A member's id is also the
+    feature's `id` (OpenLayers, MapLibre, GDAL read it there); a cluster's extent is
+    its feature's `bbox`.
 
     With the feed's `version`, clusters of zooms up to GRID_INDEX_ZOOM come from the grid
     index when it was built for that version today (`MapGridCell`).
@@ -302,6 +306,7 @@ def _feed(
         features.extend(clusters)
     body = {
         "type": "FeatureCollection",
+        "name": MAP_LAYER_NAME,
         "total": total,
         "countries": len(country_codes),
         "cluster_zoom": grid_zoom,
@@ -587,6 +592,7 @@ def _member_features(
     features = [
         {
             "type": "Feature",
+            "id": pk,
             "geometry": {"type": "Point", "coordinates": (lon, lat)},
             "properties": {
                 "cluster": False,
@@ -617,14 +623,13 @@ def _cluster_feature(cell: _Cell) -> dict[str, Any]:
         round(cell.lon_sum / cell.count, COORDINATE_DECIMALS),
         round(cell.lat_sum / cell.count, COORDINATE_DECIMALS),
     )
+    # The extent is the feature's own `bbox` (RFC 7946, section 5), not a property:
+    # GIS tools would read a list property as a column of lists.
     return {
         "type": "Feature",
+        "bbox": (cell.min_lon, cell.min_lat, cell.max_lon, cell.max_lat),
         "geometry": {"type": "Point", "coordinates": centre},
-        "properties": {
-            "cluster": True,
-            "count": cell.count,
-            "bbox": (cell.min_lon, cell.min_lat, cell.max_lon, cell.max_lat),
-        },
+        "properties": {"cluster": True, "count": cell.count},
     }
 
 

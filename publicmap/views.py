@@ -45,8 +45,13 @@ from rest_framework.views import APIView
 from crm.models import MemberKind, Sector
 from crm.shared_cache import CacheUnavailable, cache_call
 from publicmap.cache import map_feed_version
-from publicmap.params import MapFeedParameters, MapPageParameters
-from publicmap.renderers import FirstRendererNegotiation, GeoJSONRenderer
+from publicmap.params import MapEmbedParameters, MapFeedParameters, MapPageParameters
+from publicmap.renderers import (
+    PROBLEM_MEDIA_TYPE,
+    FirstRendererNegotiation,
+    GeoJSONRenderer,
+    problem_details,
+)
 from publicmap.schema import map_feed_schema
 from publicmap.selectors import (
     MapFilterOption,
@@ -105,13 +110,23 @@ def _map_text() -> dict[str, Any]:
         "recognitions": gettext("Recognitions"),
         "website": gettext("Website"),
         "listMore": gettext("and {count} more: zoom in to see them"),
+        "close": gettext("Close"),
+        "sandboxed": gettext(
+            "This map cannot load its members inside this frame: the frame is sandboxed "
+            "without “allow-same-origin”. The website that shows it must add "
+            "“allow-same-origin” to the iframe's sandbox attribute."
+        ),
+        "wheelHint": gettext("Use Ctrl + scroll to zoom the map, or click it first"),
+        "wheelHintMac": gettext("Use ⌘ + scroll to zoom the map, or click it first"),
+        "touchHint": gettext("Use two fingers to move the map"),
     }
 
 
 def _render_map(request: HttpRequest, *, embed: bool) -> HttpResponse:
-    form = MapPageParameters(request.GET)
+    form = (MapEmbedParameters if embed else MapPageParameters)(request.GET)
     form.is_valid()  # invalid parameters are reported on the page and otherwise ignored
     values = form.cleaned_data
+    embed_options = form.embed_options() if embed else None
     # `?lang=` is already active (kindnet.middleware.QueryLanguageMiddleware).
     language = translation.get_language() or settings.LANGUAGE_CODE
 
@@ -141,8 +156,13 @@ def _render_map(request: HttpRequest, *, embed: bool) -> HttpResponse:
         "kinds": kinds,
         "text": _map_text(),
     }
+    if embed:
+        # The widget tells these sites (the ones that may frame it) what happens in it.
+        config["parentOrigins"] = list(settings.MAP_EMBED_ALLOWED_ORIGINS)
+        config["options"] = embed_options
     context = {
         "embed": embed,
+        "embed_options": embed_options,
         "config": config,
         "errors": [
             (name if name in form.fields else "", message)
@@ -209,7 +229,7 @@ class MapFeedView(APIView):
     def get(self, request: Request) -> HttpResponse:
         params = MapFeedParameters(request.query_params)
         if not params.is_valid():
-            # Rendered by DRF's EXCEPTION_HANDLER as {"name": ["message", …]}, a 400.
+            # A 400 naming each parameter with its messages (`handle_exception`).
             raise ValidationError({name: list(errors) for name, errors in params.errors.items()})
         filters, zoom = params.filters(), params.cleaned_data["zoom"]
         language = params.cleaned_data["lang"] or _request_language()
@@ -253,6 +273,14 @@ class MapFeedView(APIView):
                     state = MAP_CACHE_UNAVAILABLE
         response = self._feed_response(request, body, language=language, state=state)
         return self._finish(response, etag, last_modified)
+
+    def handle_exception(self, exc: Exception) -> HttpResponse:
+        """A bad parameter (400) or too many requests (429, with Retry-After) as problem
+        details in plain JSON."""
+        response = super().handle_exception(exc)
+        response.data = problem_details(response.status_code, response.data)
+        response.content_type = PROBLEM_MEDIA_TYPE
+        return response
 
     def _without_cache(
         self, request: Request, *, filters: Any, zoom: int, language: str

@@ -40,8 +40,11 @@ def test_the_geojson_feed_is_described(schema):
     feature = ok["properties"]["features"]["items"]
     member, cluster = feature["properties"]["properties"]["oneOf"]
     assert "website" in member["properties"]
-    assert set(cluster["required"]) == {"cluster", "count", "bbox"}
+    assert set(cluster["required"]) == {"cluster", "count"}
+    assert set(feature["properties"]) >= {"id", "bbox"}  # a member's id, a cluster's extent
     assert {"304", "400", "429"} <= set(feed["responses"])
+    problem = feed["responses"]["400"]["content"]["application/json"]["schema"]
+    assert set(problem["required"]) == {"type", "title", "status"}
     names = {parameter["name"] for parameter in feed["parameters"]}
     assert names == {"kind", "country", "chapter", "sector", "bbox", "zoom", "lang"}
     assert feed.get("security", [{}]) == [{}]  # anonymous

@@ -30,8 +30,10 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/map/"
 
 #: Every key the feed may ever return; the privacy tests hold every answer to these.
-TOP_LEVEL_KEYS = {"type", "total", "countries", "cluster_zoom", "features"}
-FEATURE_KEYS = {"type", "geometry", "properties"}
+TOP_LEVEL_KEYS = {"type", "name", "total", "countries", "cluster_zoom", "features"}
+#: A member's feature carries its `id`, a cluster's its extent (`bbox`).
+MEMBER_FEATURE_KEYS = {"type", "id", "geometry", "properties"}
+CLUSTER_FEATURE_KEYS = {"type", "bbox", "geometry", "properties"}
 GEOMETRY_KEYS = {"type", "coordinates"}
 MEMBER_KEYS = {
     "cluster",
@@ -47,7 +49,7 @@ MEMBER_KEYS = {
     "website",
     "description",
 }
-CLUSTER_KEYS = {"cluster", "count", "bbox"}
+CLUSTER_KEYS = {"cluster", "count"}
 
 
 def active(member, **kwargs):
@@ -91,12 +93,14 @@ def test_a_school_as_a_whole_feature(anonymous_client):
 
     assert feed(anonymous_client) == {
         "type": "FeatureCollection",
+        "name": "kindnet_members",
         "total": 1,
         "countries": 1,
         "cluster_zoom": None,
         "features": [
             {
                 "type": "Feature",
+                "id": school.pk,
                 "geometry": {"type": "Point", "coordinates": [12.496366, 41.902782]},
                 "properties": {
                     "cluster": False,
@@ -217,9 +221,11 @@ def test_no_private_key_ever(anonymous_client, zoom):
     assert set(body) == TOP_LEVEL_KEYS
     assert body["total"] == 12
     for feature in body["features"]:
-        assert set(feature) == FEATURE_KEYS
-        assert set(feature["geometry"]) == GEOMETRY_KEYS
         properties = feature["properties"]
+        assert set(feature) == (
+            CLUSTER_FEATURE_KEYS if properties["cluster"] else MEMBER_FEATURE_KEYS
+        )
+        assert set(feature["geometry"]) == GEOMETRY_KEYS
         allowed = CLUSTER_KEYS if properties["cluster"] else MEMBER_KEYS
         assert set(properties) <= allowed
         assert set(properties) >= allowed - {"website"}
@@ -318,9 +324,10 @@ def test_bad_parameters_are_400_naming_the_parameter(anonymous_client, query, pa
     response = anonymous_client.get(f"{URL}?{query}")
 
     assert response.status_code == 400
-    body = json.loads(response.content)
-    assert list(body) == [parameter]
-    assert body[parameter]
+    assert response["Content-Type"] == "application/json"
+    errors = json.loads(response.content)["errors"]
+    assert list(errors) == [parameter]
+    assert errors[parameter]
 
 
 def _scatter(count: int, seed: int = 7) -> None:
@@ -361,7 +368,7 @@ def test_cluster_counts_add_up_to_the_total(anonymous_client, zoom):
     singles = [f for f in body["features"] if not f["properties"]["cluster"]]
     assert sum(f["properties"]["count"] for f in clusters) + len(singles) == 40
     for cluster in clusters:
-        min_lon, min_lat, max_lon, max_lat = cluster["properties"]["bbox"]
+        min_lon, min_lat, max_lon, max_lat = cluster["bbox"]
         assert cluster["properties"]["count"] >= 2
         lon, lat = cluster["geometry"]["coordinates"]
         assert min_lon <= lon <= max_lon
@@ -392,11 +399,8 @@ def test_cluster_bbox_is_that_of_its_members(anonymous_client):
     body = feed(anonymous_client, "?zoom=6")
 
     [cluster] = [f for f in body["features"] if f["properties"]["cluster"]]
-    assert cluster["properties"] == {
-        "cluster": True,
-        "count": 3,
-        "bbox": [12.5, 41.9, 12.52, 41.91],
-    }
+    assert cluster["properties"] == {"cluster": True, "count": 3}
+    assert cluster["bbox"] == [12.5, 41.9, 12.52, 41.91]
     assert cluster["geometry"]["coordinates"] == [12.51, 41.905]
     assert ids(body) == {far.pk}
     # Zoomed in on the three, they come apart.
@@ -420,7 +424,7 @@ def test_labels_follow_lang_and_accept_language(anonymous_client):
         "Scuola"
     )
     error = anonymous_client.get(URL + "?bbox=1,2", HTTP_ACCEPT_LANGUAGE="it").json()
-    assert error == {"bbox": ["Indica quattro numeri: minLon,minLat,maxLon,maxLat."]}
+    assert error["errors"] == {"bbox": ["Indica quattro numeri: minLon,minLat,maxLon,maxLat."]}
 
     assert labels(feed(anonymous_client)) == ("Switzerland", ["Education"])
     assert labels(feed(anonymous_client, "?lang=it")) == ("Svizzera", ["Istruzione"])

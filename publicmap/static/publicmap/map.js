@@ -29,8 +29,17 @@
   var form = document.getElementById("kn-filters");
   var summary = document.getElementById("kn-summary");
   var list = document.getElementById("kn-list");
+  var embed = !!config.embed;
+  var options = config.options || { accent: "", legend: true, list: true };
+  // The embed shows a member's card in its own panel (a bottom sheet on small screens),
+  // above the overlay and the controls; the page uses Leaflet's popups.
+  var sheet = document.getElementById("kn-sheet");
+  var hint = document.querySelector(".kn-hint");
   var LIST_LIMIT = 200;
   var DEBOUNCE_MS = 250;
+  var HINT_MS = 1800;
+  //: The embed's documented minimum height (CSS too): below it, controls would cover the map.
+  var EMBED_MIN_HEIGHT = 320;
 
   // ---- small text helpers -------------------------------------------------
 
@@ -66,6 +75,53 @@
     }
   }
 
+  // ---- the embed's options and its messages to the host page ---------------
+
+  function applyAccent(hex) {
+    var style = document.documentElement.style;
+    var rgb = [1, 3, 5].map(function (i) { return parseInt(hex.substr(i, 2), 16) / 255; });
+    var linear = rgb.map(function (c) { return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); });
+    var luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2];
+    style.setProperty("--kn-accent", hex);
+    style.setProperty("--kn-cluster", hex);
+    // Text on the accent stays readable whatever colour the host chose.
+    style.setProperty("--kn-on-accent", luminance > 0.4 ? "#111827" : "#ffffff");
+  }
+  if (options.accent && /^#[0-9a-f]{6}$/.test(options.accent)) { applyAccent(options.accent); }
+
+  function parentOrigin() {
+    // Only a site allowed to frame the embed hears from it, and only the one framing it.
+    if (!embed || window.parent === window) { return null; }
+    var origin = null;
+    if (window.location.ancestorOrigins && window.location.ancestorOrigins.length) {
+      origin = window.location.ancestorOrigins[0];
+    } else if (document.referrer) {
+      try { origin = new URL(document.referrer).origin; } catch (error) { origin = null; }
+    }
+    return (config.parentOrigins || []).indexOf(origin) >= 0 ? origin : null;
+  }
+  var hostOrigin = parentOrigin();
+
+  function post(type, data) {
+    if (!hostOrigin) { return; }
+    var message = { type: type, version: 1 };
+    Object.keys(data || {}).forEach(function (key) { message[key] = data[key]; });
+    window.parent.postMessage(message, hostOrigin);
+  }
+
+  // Sandboxed without allow-same-origin, the page has an opaque origin: the feed (same
+  // site, but now "another origin") and the address bar are out of reach.
+  var sandboxed = window.origin === "null";
+
+  var hintTimer = null;
+  function showHint(message) {
+    if (!hint) { return; }
+    hint.textContent = message;
+    hint.hidden = false;
+    clearTimeout(hintTimer);
+    hintTimer = setTimeout(function () { hint.hidden = true; }, HINT_MS);
+  }
+
   // ---- the map ------------------------------------------------------------
 
   var map = L.map(mapElement, {
@@ -74,8 +130,22 @@
     maxZoom: 18,
     worldCopyJump: true
   });
-  L.control.zoom({ position: "topright" }).addTo(map);
-  L.control.scale({ position: "bottomright", imperial: false }).addTo(map);
+  // In the embed the top right is the card's: zoom buttons go to the bottom right.
+  L.control.zoom({ position: embed ? "bottomright" : "topright" }).addTo(map);
+  L.control.scale({ position: "bottomleft", imperial: false }).addTo(map);
+  // The legend is a control in the same corner, stacked above the scale, so the two
+  // never overlap at any size.
+  var legendElement = document.querySelector(".kn-legend");
+  if (legendElement) {
+    var Legend = L.Control.extend({
+      onAdd: function () {
+        L.DomEvent.disableClickPropagation(legendElement);
+        L.DomEvent.disableScrollPropagation(legendElement);
+        return legendElement;
+      }
+    });
+    new Legend({ position: "bottomleft" }).addTo(map);
+  }
   map.attributionControl.setPrefix(
     '<a href="https://leafletjs.com" rel="noopener noreferrer" target="_blank">Leaflet</a>'
   );
@@ -100,25 +170,57 @@
   } else if (view.zoom !== null) {
     map.setView(home.getCenter(), view.zoom);
   } else {
-    map.fitBounds(home, { paddingTopLeft: overlayPadding() });
+    map.fitBounds(home, freePadding());
   }
   // A link with filters but no centre (say ?country=CH) opens on what it shows.
   var fitToFirstAnswer = !hasCentre && view.zoom === null &&
     (config.filters.kind.length > 0 || !!config.filters.sector || !!config.filters.country);
 
-  function overlayPadding() {
-    // The embed's panel covers the top left of a wide map: keep the view clear of it.
-    var overlay = document.querySelector(".kn-overlay");
-    if (!overlay || mapElement.clientWidth < 600) { return L.point(0, 0); }
-    return L.point(overlay.offsetWidth + 10, 0);
+  function freeArea() {
+    // What the overlay, the card and the legend leave of the map: each is cut off the
+    // side it hugs (the cheaper cut), so a fitted view or a chosen marker stays clear.
+    var box = mapElement.getBoundingClientRect();
+    var cut = { left: 0, top: 0, right: 0, bottom: 0 };
+    var margin = 12;
+    [".kn-overlay", "#kn-sheet", ".kn-legend"].forEach(function (selector) {
+      var node = document.querySelector(selector);
+      if (!node || node.hidden || !node.offsetWidth || !node.offsetHeight) { return; }
+      var r = node.getBoundingClientRect();
+      var sides = [
+        ["left", (r.right - box.left + margin) / box.width],
+        ["right", (box.right - r.left + margin) / box.width],
+        ["top", (r.bottom - box.top + margin) / box.height],
+        ["bottom", (box.bottom - r.top + margin) / box.height]
+      ].sort(function (a, b) { return a[1] - b[1]; });
+      var side = sides[0][0];
+      var size = side === "left" || side === "right" ? box.width : box.height;
+      cut[side] = Math.max(cut[side], Math.round(sides[0][1] * size));
+    });
+    // Never less than a sliver of map to show things in.
+    var minimum = 40;
+    if (cut.left + cut.right > box.width - minimum) { cut.left = cut.right = 0; }
+    if (cut.top + cut.bottom > box.height - minimum) {
+      cut.top = Math.max(0, Math.min(cut.top, box.height - minimum - cut.bottom));
+    }
+    return cut;
+  }
+
+  function freePadding() {
+    if (!embed) { return {}; }
+    var cut = freeArea();
+    return {
+      paddingTopLeft: L.point(cut.left, cut.top),
+      paddingBottomRight: L.point(cut.right, cut.bottom)
+    };
   }
 
   function extentOf(features) {
     var extent = L.latLngBounds([]);
     features.forEach(function (feature) {
       var p = feature.properties;
-      if (p.cluster && p.bbox && p.bbox.length === 4) {
-        extent.extend([[p.bbox[1], p.bbox[0]], [p.bbox[3], p.bbox[2]]]);
+      var b = feature.bbox;
+      if (p.cluster && b && b.length === 4) {
+        extent.extend([[b[1], b[0]], [b[3], b[2]]]);
       } else {
         extent.extend(latLngOf(feature));
       }
@@ -184,7 +286,11 @@
       keyboard: true,
       riseOnHover: true
     });
-    marker.bindPopup(function () { return popupContent(p); }, { maxWidth: 300, minWidth: 200 });
+    if (sheet) {
+      marker.on("click", function () { openCard(feature); });
+    } else {
+      marker.bindPopup(function () { return popupContent(p); }, { maxWidth: 300, minWidth: 200 });
+    }
     marker.on("add", function () {
       var icon = marker.getElement();
       icon.setAttribute("aria-label", marker.options.title);
@@ -225,12 +331,12 @@
   }
 
   function zoomToCluster(feature) {
-    var p = feature.properties;
+    var b = feature.bbox;
     var zoom = map.getZoom();
     var target = Math.min(zoom + 2, map.getMaxZoom());
     var centre = latLngOf(feature);
-    if (p.bbox && p.bbox.length === 4) {
-      var bounds = L.latLngBounds([p.bbox[1], p.bbox[0]], [p.bbox[3], p.bbox[2]]);
+    if (b && b.length === 4) {
+      var bounds = L.latLngBounds([b[1], b[0]], [b[3], b[2]]);
       if (bounds.isValid() && !bounds.getSouthWest().equals(bounds.getNorthEast())) {
         target = map.getBoundsZoom(bounds, false, L.point(48, 48));
         centre = bounds.getCenter();
@@ -243,6 +349,7 @@
   // ---- the list of what is visible -----------------------------------------
 
   function renderList(features) {
+    if (!list) { return; }
     var members = features.filter(function (f) { return !f.properties.cluster; });
     var clusters = features.filter(function (f) { return f.properties.cluster; });
     members.sort(function (a, b) { return a.properties.name.localeCompare(b.properties.name, lang); });
@@ -282,29 +389,88 @@
     }
   }
 
-  list.addEventListener("click", function (event) {
-    var button = event.target.closest("button[data-key]");
-    if (!button) { return; }
-    var entry = shown.get(button.dataset.key);
-    if (!entry) { return; }
-    if (entry.feature.properties.cluster) {
-      zoomToCluster(entry.feature);
-      return;
-    }
-    openedFromList = button.dataset.key;
-    entry.marker.openPopup();
-  });
+  if (list) {
+    list.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-key]");
+      if (!button) { return; }
+      var entry = shown.get(button.dataset.key);
+      if (!entry) { return; }
+      if (entry.feature.properties.cluster) {
+        zoomToCluster(entry.feature);
+        return;
+      }
+      openedFromList = button.dataset.key;
+      if (sheet) {
+        openCard(entry.feature);
+      } else {
+        entry.marker.openPopup();
+      }
+    });
+  }
 
   var openedFromList = null;
 
-  map.on("popupclose", function () {
+  function giveFocusBack() {
     // Give the keyboard back to the list entry that opened the card; the list may have
     // been drawn again meanwhile (the card's pan loads the view), so look it up by key.
-    if (!openedFromList) { return; }
+    if (!openedFromList || !list) { return false; }
     var button = list.querySelector('button[data-key="' + openedFromList + '"]');
     openedFromList = null;
     if (button) { button.focus({ preventScroll: true }); }
-  });
+    return !!button;
+  }
+
+  map.on("popupclose", giveFocusBack);
+
+  // ---- the embed's card panel -----------------------------------------------
+
+  var cardFeature = null;
+
+  function openCard(feature) {
+    var p = feature.properties;
+    var card = popupContent(p);
+    card.querySelector(".kn-card__name").id = "kn-sheet-title";
+    sheet.querySelector(".kn-sheet__body").replaceChildren(card);
+    sheet.hidden = false;
+    sheet.dataset.memberId = String(p.id);
+    markSelected(false);
+    cardFeature = feature;
+    markSelected(true);
+    card.focus({ preventScroll: true });
+    // The marker moves into what the card and the overlay leave free.
+    var cut = freeArea();
+    map.panInside(latLngOf(feature), {
+      paddingTopLeft: L.point(cut.left + 24, cut.top + 24),
+      paddingBottomRight: L.point(cut.right + 24, cut.bottom + 24)
+    });
+    post("kindnet:select", { id: p.id, name: p.name, kind: p.kind });
+  }
+
+  function markSelected(selected) {
+    var entry = cardFeature && shown.get(keyOf(cardFeature));
+    var icon = entry && entry.marker.getElement();
+    if (icon) { icon.classList.toggle("kn-marker--selected", selected); }
+  }
+
+  function closeCard() {
+    if (sheet.hidden) { return; }
+    markSelected(false);
+    var feature = cardFeature;
+    sheet.hidden = true;
+    sheet.querySelector(".kn-sheet__body").replaceChildren();
+    cardFeature = null;
+    if (giveFocusBack()) { return; }
+    var entry = feature && shown.get(keyOf(feature));
+    var icon = entry && entry.marker.getElement();
+    if (icon) { icon.focus({ preventScroll: true }); } else { mapElement.focus({ preventScroll: true }); }
+  }
+
+  if (sheet) {
+    sheet.querySelector(".kn-sheet__close").addEventListener("click", closeCard);
+    sheet.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { closeCard(); }
+    });
+  }
 
   // ---- filters, URL and loading -----------------------------------------
 
@@ -336,6 +502,7 @@
   function clamp(value, low, high) { return Math.max(low, Math.min(high, value)); }
 
   function syncUrl() {
+    if (sandboxed) { return; }
     var params = filterParams();
     var centre = map.getCenter().wrap();
     params.set("lat", String(round(centre.lat, 4)));
@@ -361,6 +528,13 @@
   function load() {
     clearTimeout(timer);
     if (pending) { pending.abort(); }
+    if (sandboxed) {
+      // Say what is wrong and how to fix it, not "try again in a moment".
+      summary.textContent = text.sandboxed;
+      mapElement.classList.add("kn-map--failed");
+      mapElement.dataset.state = "sandboxed";
+      return;
+    }
     syncUrl();
     if (!chosenKinds().length) {
       show([], null);
@@ -394,9 +568,13 @@
         fitToFirstAnswer = false;
         var extent = extentOf(data.features || []);
         if (extent.isValid()) {
-          map.fitBounds(extent, { maxZoom: 12, padding: [40, 40], paddingTopLeft: overlayPadding() });
+          var padding = freePadding();
+          padding.maxZoom = 12;
+          padding.padding = [40, 40];
+          map.fitBounds(extent, padding);
         }
       }
+      announce(data);
     }).catch(function (error) {
       if (error.name === "AbortError") { return; }
       pending = null;
@@ -457,6 +635,81 @@
     });
   }
   map.on("moveend", scheduleLoad);
+
+  // ---- the embed: messages, height and gestures that leave the page scrollable ----
+
+  var ready = false;
+
+  function announce(data) {
+    if (!ready) {
+      ready = true;
+      post("kindnet:ready", { total: data.total, countries: data.countries });
+      reportHeight();
+    }
+    var centre = map.getCenter().wrap();
+    post("kindnet:view", {
+      center: { lat: round(centre.lat, 5), lon: round(centre.lng, 5) },
+      zoom: map.getZoom(),
+      filters: {
+        kind: chosenKinds(),
+        sector: filterValue("sector"),
+        country: filterValue("country")
+      },
+      total: data.total
+    });
+  }
+
+  var reportedHeight = 0;
+
+  function contentHeight() {
+    // The height that shows the overlay (with its open drawers) and the legend without
+    // their own scroll bars, and never less than the documented minimum.
+    var overlay = document.querySelector(".kn-overlay");
+    var needed = EMBED_MIN_HEIGHT;
+    if (overlay) {
+      var legendHeight = legendElement ? legendElement.offsetHeight : 0;
+      needed = Math.max(needed, overlay.offsetTop + overlay.scrollHeight + legendHeight + 60);
+    }
+    return Math.ceil(needed);
+  }
+
+  function reportHeight() {
+    var height = contentHeight();
+    if (!ready || height === reportedHeight) { return; }
+    reportedHeight = height;
+    post("kindnet:resize", { height: height });
+  }
+
+  function mapFocused() {
+    var active = document.activeElement;
+    return active === mapElement || mapElement.contains(active);
+  }
+
+  if (embed) {
+    if (window.ResizeObserver) {
+      var observer = new ResizeObserver(reportHeight);
+      document.querySelectorAll(".kn-overlay, .kn-drawer, .kn-list__items, .kn-legend").forEach(
+        function (node) { observer.observe(node); }
+      );
+    }
+    document.querySelectorAll(".kn-drawer").forEach(function (drawer) {
+      drawer.addEventListener("toggle", reportHeight);
+    });
+    // The wheel scrolls the host page unless the map has the focus (a click or Tab
+    // gives it) or a modifier is held; Leaflet never sees the other wheel events.
+    var mac = /Mac|iPhone|iPad/.test(navigator.platform || "");
+    window.addEventListener("wheel", function (event) {
+      if (!mapElement.contains(event.target)) { return; }
+      if (event.ctrlKey || event.metaKey || mapFocused()) { return; }
+      event.stopPropagation();
+      showHint(mac ? text.wheelHintMac : text.wheelHint);
+    }, { capture: true, passive: true });
+    // One finger scrolls the page (CSS touch-action), two move and zoom the map.
+    mapElement.addEventListener("touchmove", function (event) {
+      if (event.touches.length === 1) { showHint(text.touchHint); }
+    }, { passive: true });
+  }
+
   document.body.classList.add("kn--ready");
   load();
 })();
