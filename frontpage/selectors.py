@@ -8,6 +8,7 @@ SELECT with the default local-memory cache, one cache read with a shared cache).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from dataclasses import dataclass, field
 
@@ -76,9 +77,7 @@ def network_figures_build(day: datetime.date | None = None) -> NetworkFigures:
         .annotate(count=Count("pk"))
     )
     joined = (
-        Municipality.objects.filter(joined_on__year=day.year, joined_on__lte=day)
-        .order_by()
-        .count()
+        Municipality.objects.filter(joined_on__year=day.year, joined_on__lte=day).order_by().count()
     )
     return NetworkFigures(
         day=day,
@@ -120,11 +119,10 @@ def network_figures() -> NetworkFigures:
         return network_figures_build(day)
     if figures is None:
         figures = network_figures_build(day)
-        try:
+        # Shown all the same if the cache is down; the next request tries it again.
+        with contextlib.suppress(CacheUnavailable):
             cache_call(
                 lambda: cache.set(key, figures, timeout=FIGURES_CACHE_TIMEOUT),
                 what="front page figures",
             )
-        except CacheUnavailable:
-            pass  # shown all the same; the next request tries the cache again
     return figures

@@ -38,8 +38,12 @@ def home(request: HttpRequest) -> HttpResponse:
         for kind, count in figures.by_kind().items()
     ]
     rows = [
-        {"code": code, "name": countries.name(code) or code, "counts": list(counts.values()),
-         "total": sum(counts.values())}
+        {
+            "code": code,
+            "name": countries.name(code) or code,
+            "counts": list(counts.values()),
+            "total": sum(counts.values()),
+        }
         for code, counts in figures.by_country().items()
     ]
     return render(
@@ -66,9 +70,7 @@ def _headlines(figures: NetworkFigures, *, countries_count: int) -> list[Headlin
         Headline(countries_count, ngettext("country", "countries", countries_count)),
         Headline(
             joined,
-            ngettext(
-                "municipality joined in %(year)s", "municipalities joined in %(year)s", joined
-            )
+            ngettext("municipality joined in %(year)s", "municipalities joined in %(year)s", joined)
             % {"year": figures.day.year},
         ),
     ]
@@ -91,7 +93,8 @@ def _preview(cells: list[PreviewCell]) -> dict:
         for cell in cells
     ]
     meridians = [
-        round((lon - min_lon) * scale, 1) for lon in range(math.ceil(min_lon), math.floor(max_lon) + 1, 2)
+        round((lon - min_lon) * scale, 1)
+        for lon in range(math.ceil(min_lon), math.floor(max_lon) + 1, 2)
     ]
     parallels = [
         round((max_lat - lat) * scale / squeeze, 1)
