@@ -67,7 +67,10 @@ def _headlines(figures: NetworkFigures, *, countries_count: int) -> list[Headlin
             ngettext("active member", "active members", figures.members),
             emphasis=True,
         ),
-        Headline(countries_count, ngettext("country", "countries", countries_count)),
+        Headline(
+            countries_count,
+            ngettext("country with members", "countries with members", countries_count),
+        ),
         Headline(
             joined,
             ngettext("municipality joined in %(year)s", "municipalities joined in %(year)s", joined)
