@@ -201,11 +201,13 @@ def test_not_found_in_the_visitors_language_with_a_way_back(client: Client):
     assert 'href="/?lang=it"' in page and "kindnet/site.css" in page
 
 
-def test_bad_request_page(client: Client, settings):
+def test_bad_request_page_with_the_site_policy(client: Client, settings):
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
-    response = client.get("/?a=1&b=2&c=3&d=4", HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get("/map/?a=1&b=2&c=3&d=4&lang=it", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "This request could not be understood" in response.content.decode()
+    # Refused by the view, not by a middleware: the security headers are there.
+    assert "style-src 'self'" in response["Content-Security-Policy"]
 
 
 def test_expired_form_page_leads_back_to_the_form():
