@@ -90,7 +90,7 @@ def _preview(cells: list[PreviewCell]) -> dict:
         {
             "x": round((cell.longitude - min_lon) * scale, 1),
             "y": round((max_lat - cell.latitude) * scale / squeeze, 1),
-            "r": round(min(16.0, 3.0 + 1.6 * math.sqrt(cell.members)), 1),
+            "r": round(min(24.0, 5.0 + 2.5 * math.sqrt(cell.members)), 1),
             "members": cell.members,
         }
         for cell in cells
