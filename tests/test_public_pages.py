@@ -8,10 +8,12 @@ import html
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.http import Http404
 from django.test import Client, RequestFactory
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.views.defaults import server_error
+from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 
 from municipalities.models import JoinRequest
 from tests.factories import (
@@ -218,13 +220,28 @@ def test_expired_form_page_leads_back_to_the_form():
     assert "La pagina è scaduta" in page and 'href="/join/?lang=it"' in page
 
 
-def test_server_error_page_needs_no_request_context():
+@pytest.mark.parametrize(
+    "handler, status, heading",
+    [
+        (
+            lambda r: bad_request(r, SuspiciousOperation()),
+            400,
+            "Questa richiesta non è comprensibile",
+        ),
+        (lambda r: permission_denied(r, PermissionDenied()), 403, "Non puoi aprire questa pagina"),
+        (lambda r: page_not_found(r, Http404()), 404, "Questa pagina non esiste"),
+        # The 500 page is rendered without any request context.
+        (server_error, 500, "Qualcosa è andato storto da parte nostra"),
+    ],
+)
+def test_error_pages_in_the_visitors_language_with_a_way_back(handler, status, heading):
     request = RequestFactory().get("/")
     with translation.override("it"):
-        response = server_error(request)
+        response = handler(request)
     page = html.unescape(response.content.decode())
-    assert response.status_code == 500
-    assert '<html lang="it">' in page and "Qualcosa è andato storto" in page
+    assert response.status_code == status
+    assert '<html lang="it">' in page and f"<h1>{heading}" in page
+    assert 'href="/?lang=it"' in page
 
 
 @pytest.mark.parametrize("path", ["/", "/map/", "/join/", "/join/privacy/", "/admin/login/"])
