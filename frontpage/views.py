@@ -5,19 +5,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
-from crm.models import MemberKind
+from crm.models import Member, MemberKind
 from frontpage.selectors import NetworkFigures, PreviewCell, network_figures
 
 #: The preview's width in SVG units; its height follows the map's default box.
 PREVIEW_WIDTH = 600
+PREVIEW_MAX_RADIUS = 24
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,9 @@ class Headline:
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     figures = network_figures()
+    plurals = _kind_plurals()
     kinds = [
-        {"value": kind, "label": MemberKind(kind).label, "count": count}
+        {"value": kind, "label": plurals.get(kind, MemberKind(kind).label), "count": count}
         for kind, count in figures.by_kind().items()
     ]
     rows = [
@@ -57,6 +61,15 @@ def home(request: HttpRequest) -> HttpResponse:
             "preview": _preview(figures.preview),
         },
     )
+
+
+def _kind_plurals() -> dict[str, str]:
+    """ "Schools", "Companies", …: each kind's model names itself (no kind app imported)."""
+    return {
+        model.KIND: capfirst(model._meta.verbose_name_plural)
+        for model in apps.get_models()
+        if issubclass(model, Member) and getattr(model, "KIND", None)
+    }
 
 
 def _headlines(figures: NetworkFigures, *, countries_count: int) -> list[Headline]:
@@ -90,7 +103,7 @@ def _preview(cells: list[PreviewCell]) -> dict:
         {
             "x": round((cell.longitude - min_lon) * scale, 1),
             "y": round((max_lat - cell.latitude) * scale / squeeze, 1),
-            "r": round(min(24.0, 5.0 + 2.5 * math.sqrt(cell.members)), 1),
+            "r": round(min(PREVIEW_MAX_RADIUS, 5.0 + 2.5 * math.sqrt(cell.members)), 1),
             "members": cell.members,
         }
         for cell in cells
@@ -104,9 +117,11 @@ def _preview(cells: list[PreviewCell]) -> dict:
         for lat in range(math.ceil(min_lat), math.floor(max_lat) + 1, 2)
     ]
     members = sum(cell.members for cell in cells)
+    margin = PREVIEW_MAX_RADIUS  # a dot on the box's edge is drawn whole
     return {
         "width": PREVIEW_WIDTH,
         "height": height,
+        "view_box": f"-{margin} -{margin} {PREVIEW_WIDTH + 2 * margin} {height + 2 * margin}",
         "dots": dots,
         "meridians": meridians,
         "parallels": parallels,
