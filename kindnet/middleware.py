@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -20,7 +21,12 @@ class QueryLanguageMiddleware:
         self.languages = {code for code, _name in settings.LANGUAGES}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        language = request.GET.get("lang", "")[:5].lower()
+        try:
+            language = request.GET.get("lang", "")[:5].lower()
+        except SuspiciousOperation:
+            # A query Django refuses (too many fields): the view that reads it answers 400,
+            # inside the middleware that puts the site's security headers on every answer.
+            language = ""
         if language in self.languages:
             translation.activate(language)
             request.LANGUAGE_CODE = language

@@ -121,6 +121,8 @@ INSTALLED_APPS = [
     "exchange",
     "publicmap",
     "api",
+    # The public front page (figures, map preview); no app imports it.
+    "frontpage",
     # After the project's apps, so that exchange's `import` and `export` commands (the
     # library's, with Kindnet's resources and checks) take the place of the library's.
     "import_export",
@@ -498,6 +500,8 @@ JOIN_REQUEST_MAX_UPLOAD_MB = env_int("JOIN_REQUEST_MAX_UPLOAD_MB", default=10, m
 JOIN_REQUEST_RATE = env_rate("JOIN_REQUEST_RATE", default="5/hour")
 JOIN_REQUEST_MIN_FILL_SECONDS = env_int("JOIN_REQUEST_MIN_FILL_SECONDS", default=3)
 JOIN_SEARCH_RATE = env_rate("JOIN_SEARCH_RATE", default="60/minute")
+# What the join form promises: the chapter writes within this many days (form, thank-you page).
+JOIN_REQUEST_REVIEW_DAYS = env_int("JOIN_REQUEST_REVIEW_DAYS", default=14, minimum=1)
 
 # --- People's data (crm.people, manage.py person / apply_retention) -------------------
 # Rejected and withdrawn join requests, with their resolution PDFs, are deleted this many
@@ -534,6 +538,12 @@ MAP_TILE_ATTRIBUTION = env_str(
     "contributors",
 )
 MAP_EMBED_ALLOWED_ORIGINS = env_origins("MAP_EMBED_ALLOWED_ORIGINS")
+# Sites that may frame the join form (/join/embed/); unset, the map's.
+JOIN_EMBED_ALLOWED_ORIGINS = (
+    env_origins("JOIN_EMBED_ALLOWED_ORIGINS")
+    if env_str("JOIN_EMBED_ALLOWED_ORIGINS", default="")
+    else MAP_EMBED_ALLOWED_ORIGINS
+)
 # Without a centre and zoom in the URL, the map opens on this box (Italy and Switzerland).
 MAP_DEFAULT_BOUNDS = env_floats(
     "MAP_DEFAULT_BOUNDS", default=[6.6, 37.8, 18.6, 47.6], shape="minLon,minLat,maxLon,maxLat"

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import TemplateView
 
+from frontpage import views as frontpage_views
 from kindnet import views
 
 admin.site.site_header = _("Kindnet")
@@ -12,7 +12,7 @@ admin.site.site_title = _("Kindnet")
 admin.site.index_title = _("Network administration")
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", frontpage_views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The staff's second factor (kindnet.second_factor), before the admin they lead to.
     path("account/second-factor/", views.second_factor_verify, name="second_factor_verify"),

@@ -62,12 +62,46 @@ class JoinRequestForm(forms.Form):
     # Left empty by people (it is hidden); bots fill every field they find.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
 
+    #: The form's sections, in order: (anchor, title, fields). The page draws one fieldset
+    #: each and a path of links to them; the honeypot and hidden fields belong to none.
+    SECTIONS = (
+        ("municipality", _("Your municipality"), ("country", "municipality_name")),
+        (
+            "you",
+            _("You"),
+            ("submitter_name", "submitter_role", "submitter_email", "submitter_phone"),
+        ),
+        (
+            "resolution",
+            _("The council's resolution"),
+            ("mayor_name", "resolution_number", "resolution_date", "resolution_file"),
+        ),
+        ("consent", _("Message and consent"), ("message", "privacy_consent")),
+    )
+
     def __init__(self, *args, started_token: str = "", too_large: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         # Per form, so country names come in the page's language, not the one at import.
         self.fields["country"].choices = list(countries)
         self.started_token = started_token
         self.too_large = too_large
+        # Said before the user picks a file: what the service will check (uploads.py).
+        self.fields["resolution_file"].help_text = _(
+            "The resolution adopted by the council, as one PDF file of at most %(mb)s MB "
+            "(a scan is fine). Other formats are refused."
+        ) % {"mb": settings.JOIN_REQUEST_MAX_UPLOAD_MB}
+
+    def sections(self) -> list[dict]:
+        """Each section with its bound fields and whether one of them has an error."""
+        return [
+            {
+                "anchor": anchor,
+                "title": title,
+                "fields": [self[name] for name in names],
+                "has_errors": any(self[name].errors for name in names),
+            }
+            for anchor, title, names in self.SECTIONS
+        ]
 
     def clean(self):
         cleaned = super().clean()

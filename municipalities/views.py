@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
+from csp.constants import NONE
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
@@ -9,8 +13,11 @@ from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.csrf import csrf_failure
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
@@ -49,10 +56,36 @@ def _rate_limited(request: HttpRequest, *, group: str, rate: str) -> bool:
     )
 
 
+def embeddable(view):
+    """The site's Content-Security-Policy with `frame-ancestors` replaced by
+    JOIN_EMBED_ALLOWED_ORIGINS, and no X-Frame-Options: the join form's embed, like the
+    map's (publicmap.views.embed_frame_ancestors)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        ancestors = list(settings.JOIN_EMBED_ALLOWED_ORIGINS) or [NONE]
+        return csp_replace({"frame-ancestors": ancestors})(view)(request, *args, **kwargs)
+
+    return xframe_options_exempt(wrapped)
+
+
 @csrf_exempt  # CSRF is checked by join_form_protected, after the size guard is installed
 @require_http_methods(["GET", "POST"])
 @never_cache
 def join_form(request: HttpRequest) -> HttpResponse:
+    return _join_form(request, embed=False)
+
+
+@csrf_exempt  # checked by the Origin of the post, see _join_form_embedded
+@require_http_methods(["GET", "POST"])
+@never_cache
+@embeddable
+def join_form_embed(request: HttpRequest) -> HttpResponse:
+    """The join form alone, for an <iframe> on the movement's website."""
+    return _join_form(request, embed=True)
+
+
+def _join_form(request: HttpRequest, *, embed: bool) -> HttpResponse:
     if request.method == "POST":
         # Counted before the body is read: a flood costs no parsing.
         try:
@@ -60,17 +93,44 @@ def join_form(request: HttpRequest) -> HttpResponse:
         except CacheUnavailable:
             # Fails closed: without the cache nothing can count submissions, and an
             # unlimited form is a spam gate. Nothing is read or stored.
-            return _unavailable(request)
+            return _unavailable(request, embed=embed)
         if limited:
-            return _too_many(request)  # in the language of ?lang= or the browser
+            return _too_many(request, embed=embed)  # in the language of ?lang= or the browser
         guard = upload_size_guard_install(request)
     else:
         guard = None
+    if embed:
+        return _join_form_embedded(request, guard)
     return _join_form_protected(request, guard)
 
 
 @csrf_protect
 def _join_form_protected(request: HttpRequest, guard: UploadSizeGuard | None) -> HttpResponse:
+    return _join_form_page(request, guard, embed=False)
+
+
+def _join_form_embedded(request: HttpRequest, guard: UploadSizeGuard | None) -> HttpResponse:
+    """Inside a frame on another site the CSRF cookie is a third-party cookie, which
+    browsers hold back (SameSite) or block: the post is checked by its Origin instead.
+    The form is anonymous, so a forged post could act for nobody; what the check keeps
+    out is a post made by another site's page, as csrf_protect does."""
+    if request.method == "POST" and not _posted_from_this_site(request):
+        return csrf_failure(request, reason="the post did not come from this site")
+    return _join_form_page(request, guard, embed=True)
+
+
+def _posted_from_this_site(request: HttpRequest) -> bool:
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    if not source or source == "null":
+        return False
+    return url_has_allowed_host_and_scheme(
+        source, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+
+
+def _join_form_page(
+    request: HttpRequest, guard: UploadSizeGuard | None, *, embed: bool
+) -> HttpResponse:
     language = _language(request)
     with translation.override(language):
         if request.method == "POST":
@@ -83,7 +143,8 @@ def _join_form_protected(request: HttpRequest, guard: UploadSizeGuard | None) ->
             if form.is_valid():
                 join_request = _submit(form, language)
                 if join_request is not None:
-                    url = reverse("municipalities:join_thanks", args=[join_request.reference])
+                    thanks = "join_embed_thanks" if embed else "join_thanks"
+                    url = reverse(f"municipalities:{thanks}", args=[join_request.reference])
                     return redirect(f"{url}?lang={language}")
         else:
             form = JoinRequestForm(initial={"language": language, "country": "IT"})
@@ -98,6 +159,8 @@ def _join_form_protected(request: HttpRequest, guard: UploadSizeGuard | None) ->
                 "file_lost": form.is_bound and bool(form.errors),
                 "search_url": reverse("municipalities:municipality_search"),
                 "max_upload_mb": settings.JOIN_REQUEST_MAX_UPLOAD_MB,
+                "review_days": settings.JOIN_REQUEST_REVIEW_DAYS,
+                **_frame_context(embed),
             },
             status=status,
         )
@@ -129,31 +192,47 @@ def _submit(form: JoinRequestForm, language: str) -> JoinRequest | None:
         return None
 
 
-def _too_many(request: HttpRequest) -> HttpResponse:
+def _too_many(request: HttpRequest, *, embed: bool) -> HttpResponse:
     return render(
         request,
         "municipalities/join_too_many.html",
         {
             "rate": settings.JOIN_REQUEST_RATE,
             "contact_email": chapter_contact_email(country="IT"),
+            **_frame_context(embed),
         },
         status=429,
     )
 
 
-def _unavailable(request: HttpRequest) -> HttpResponse:
+def _unavailable(request: HttpRequest, *, embed: bool) -> HttpResponse:
     response = render(
         request,
         "municipalities/join_unavailable.html",
-        {"contact_email": chapter_contact_email(country="IT")},
+        {"contact_email": chapter_contact_email(country="IT"), **_frame_context(embed)},
         status=503,
     )
     response["Retry-After"] = str(JOIN_RETRY_AFTER_SECONDS)
     return response
 
 
+def _frame_context(embed: bool) -> dict:
+    """`frame_origins` tells the site's base template to draw the page for a frame."""
+    return {"frame_origins": list(settings.JOIN_EMBED_ALLOWED_ORIGINS)} if embed else {}
+
+
 @require_GET
 def join_thanks(request: HttpRequest, reference: str) -> HttpResponse:
+    return _join_thanks(request, reference, embed=False)
+
+
+@require_GET
+@embeddable
+def join_thanks_embed(request: HttpRequest, reference: str) -> HttpResponse:
+    return _join_thanks(request, reference, embed=True)
+
+
+def _join_thanks(request: HttpRequest, reference: str, *, embed: bool) -> HttpResponse:
     join_request = get_object_or_404(JoinRequest, reference=reference)
     with translation.override(_language(request)):
         return render(
@@ -162,6 +241,8 @@ def join_thanks(request: HttpRequest, reference: str) -> HttpResponse:
             {
                 "join_request": join_request,
                 "contact_email": chapter_contact_email(country=str(join_request.country)),
+                "review_days": settings.JOIN_REQUEST_REVIEW_DAYS,
+                **_frame_context(embed),
             },
         )
 

@@ -79,3 +79,81 @@ def test_join_through_the_form_in_a_browser(page, live_server, settings, tmp_pat
         ["anna.russo@comune.castro.le.it"],
         ["italia@kindnet.example"],
     ]
+
+
+def test_choose_castro_bg_with_the_keyboard_only_and_send(page, live_server, settings, tmp_path):
+    """The municipality field is a WAI-ARIA combobox (issue 15): arrows, Enter, Escape,
+    aria-activedescendant and the number of results announced; no mouse anywhere."""
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    settings.JOIN_REQUEST_MIN_FILL_SECONDS = 1
+    cache.clear()
+    ChapterFactory(email="italia@kindnet.example")
+    castro_reference("BG")
+    castro_reference("LE")
+    resolution = tmp_path / "delibera.pdf"
+    resolution.write_bytes(pdf_bytes())
+    page.goto(f"{live_server.url}/join/?lang=en")
+    opened = time.monotonic()
+    field = page.locator("#id_municipality_name")
+    assert field.get_attribute("role") == "combobox"
+    assert field.get_attribute("aria-expanded") == "false"
+
+    # Tab from the country to the municipality, as a keyboard user goes.
+    page.focus("#id_country")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_municipality_name"
+    page.keyboard.type("castro", delay=30)
+    page.locator("#municipality-results [role=option]").nth(1).wait_for()
+    assert field.get_attribute("aria-expanded") == "true"
+    page.wait_for_function(
+        "document.getElementById('municipality-status').textContent.startsWith('2 ')"
+    )
+    assert "2 municipalities found" in page.inner_text("#municipality-status")
+
+    # Escape closes the list and keeps the text; ArrowDown opens it again on the first.
+    page.keyboard.press("Escape")
+    assert field.get_attribute("aria-expanded") == "false"
+    assert field.input_value() == "castro"
+    page.keyboard.press("ArrowDown")
+    first = page.locator("#municipality-option-0")
+    assert field.get_attribute("aria-activedescendant") == "municipality-option-0"
+    assert first.get_attribute("aria-selected") == "true"
+    assert first.inner_text().startswith("Castro (BG)")
+    page.keyboard.press("ArrowDown")
+    assert field.get_attribute("aria-activedescendant") == "municipality-option-1"
+    page.keyboard.press("ArrowUp")
+    assert field.get_attribute("aria-activedescendant") == "municipality-option-0"
+    page.keyboard.press("Enter")  # chooses; does not send the form
+    assert field.input_value() == "Castro (BG)"
+    assert page.input_value("#id_municipality_code") == "016065"
+    assert field.get_attribute("aria-expanded") == "false"
+    assert page.url.endswith("/join/?lang=en")
+
+    # The rest of the form, still with the keyboard: Tab from field to field.
+    day = timezone.localdate() - datetime.timedelta(days=5)
+    for value in (
+        "Maria Bianchi",
+        "Councillor",
+        "maria.bianchi@comune.castro.bg.it",
+        "+39 035 123456",
+        "Giovanni Verdi",
+        "42",
+    ):
+        page.keyboard.press("Tab")
+        page.keyboard.type(value)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_resolution_date"
+    page.fill("#id_resolution_date", day.isoformat())  # the date picker's own keys vary
+    page.set_input_files("#id_resolution_file", str(resolution))  # a file chooser is the OS's
+    page.focus("#id_message")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_privacy_consent"
+    page.keyboard.press("Space")
+    time.sleep(max(0.0, 1.2 - (time.monotonic() - opened)))  # a person takes longer
+    page.focus("button[type=submit]")
+    page.keyboard.press("Enter")
+
+    page.wait_for_url("**/join/thanks/**")
+    join_request = JoinRequest.objects.get(reference=page.inner_text("#reference"))
+    assert (join_request.official_code, join_request.municipality_name) == ("016065", "Castro")
+    assert page.kn_log.errors == []

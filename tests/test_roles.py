@@ -124,6 +124,8 @@ OTHER_URLS: dict[str, str] = {
     "health": "public short answer, details for staff (tests/test_health.py)",
     "second_factor_setup": "staff signing in (tests/test_staff_login.py)",
     "second_factor_verify": "staff signing in (tests/test_staff_login.py)",
+    "join_form_embed": "public (framed by JOIN_EMBED_ALLOWED_ORIGINS)",
+    "join_embed_thanks": "public (framed by JOIN_EMBED_ALLOWED_ORIGINS)",
 }
 
 

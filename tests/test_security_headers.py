@@ -35,6 +35,7 @@ PUBLIC = [
     "/health/",
     "/account/second-factor/",  # a redirect to the login page
     "/no-such-page/",
+    "/no-such-page/?lang=it",
 ]
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)
 INLINE_STYLE = re.compile(r"<style\b|\sstyle=\"", re.I)
@@ -79,6 +80,19 @@ def test_the_embed_alone_may_be_framed_by_the_allowed_origins(network, client: C
     assert policy(response) == {**SITE_POLICY, "frame-ancestors": ["https://www.kindness.example"]}
     assert "X-Frame-Options" not in response.headers
     assert_no_inline_code(response)
+
+
+def test_the_join_embed_may_be_framed_by_its_allowed_origins(network, client: Client, settings):
+    settings.JOIN_EMBED_ALLOWED_ORIGINS = ["https://www.kindness.example"]
+
+    response = client.get("/join/embed/")
+
+    assert policy(response) == {**SITE_POLICY, "frame-ancestors": ["https://www.kindness.example"]}
+    assert "X-Frame-Options" not in response.headers
+    assert_no_inline_code(response)
+    # Without allowed origins nobody may frame it.
+    settings.JOIN_EMBED_ALLOWED_ORIGINS = []
+    assert policy(client.get("/join/embed/"))["frame-ancestors"] == ["'none'"]
 
 
 def test_staff_pages_send_the_same_policy_with_no_inline_code(network, superuser_client):
