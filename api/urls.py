@@ -18,6 +18,7 @@ from api.views.members import (
     SchoolViewSet,
 )
 from api.views.network import ChapterViewSet, ContactViewSet, RecognitionViewSet, SectorViewSet
+from impact.views import ImpactView, MemberProgrammesView
 from publicmap.views import MapFeedView
 
 
@@ -55,6 +56,12 @@ router.register("join-requests", JoinRequestViewSet, basename="join-request")
 
 v1 = [
     path("map/", MapFeedView.as_view(), name="map-feed"),
+    path("impact/", ImpactView.as_view(), name="impact"),
+    path(
+        "impact/members/<int:member_id>/",
+        MemberProgrammesView.as_view(),
+        name="impact-member-programmes",
+    ),
     *router.urls,
 ]
 
