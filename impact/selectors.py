@@ -66,6 +66,11 @@ class ReachRow:
     people: int | None
     by_kind: dict[str, int | None]
 
+    @property
+    def kind_counts(self) -> list[int | None]:
+        """The people of each kind, in the order of `ParticipantKind` (a table's columns)."""
+        return [self.by_kind[name] for name in PARTICIPANT_FIELDS]
+
     @classmethod
     def of(cls, key: Any, label: str, row: dict[str, Any]) -> ReachRow:
         kinds = {name: int(row[f"{name}_sum"]) for name in PARTICIPANT_FIELDS}

@@ -10,7 +10,6 @@ import datetime
 import json
 
 import pytest
-from django.core.cache import cache
 
 from crm.models import Agreement
 from impact.models import Instrument
@@ -189,3 +188,170 @@ def test_every_figure_of_a_hand_made_network(network, anonymous_client):
             },
         ],
     }
+
+
+def test_a_smaller_minimum_shows_smaller_groups(network, anonymous_client, settings):
+    settings.IMPACT_MIN_GROUP_SIZE = 2
+
+    body = anonymous_client.get(URL, {"lang": "en"}).json()
+
+    assert body["minimum_group_size"] == 2
+    # The one ambassador alone is withheld, and so the next smallest kind (3 municipalities).
+    assert [k["count"] for k in body["members"]["by_kind"]] == [None, 10, None, 12]
+    assert body["reached"]["by_participant_kind"] == _kinds(70, 8, 25, 0, 200)
+    assert body["change"][1]["respondents"] == 6
+
+
+def test_no_figure_of_a_small_group_and_no_personal_data(network, anonymous_client):
+    """Every count in the body is null, zero or at least the minimum; no member, person,
+    programme or e-mail is named anywhere."""
+    text = anonymous_client.get(URL).content.decode()
+    body = json.loads(text)
+
+    def counts(node, key=""):
+        if isinstance(node, dict):
+            for name, value in node.items():
+                yield from counts(value, name)
+        elif isinstance(node, list):
+            for item in node:
+                yield from counts(item, key)
+        elif key in {"count", "total", "respondents"} and node is not None:
+            yield key, node
+
+    figures = list(counts(body["members"])) + list(counts(body["reached"]))
+    figures += list(counts(body["change"]))
+    assert figures and all(value == 0 or value >= 10 for _key, value in figures)
+    for member in [*network["schools"], *network["companies"], *network["towns"]]:
+        assert member.name not in text
+    assert "Kindness at school" not in text
+    assert "@" not in text and "Rossi" not in text
+
+
+def test_labels_follow_the_language(network, anonymous_client):
+    body = anonymous_client.get(URL, {"lang": "it"}).json()
+
+    assert body["reached"]["by_participant_kind"][0]["label"] == "Studenti"
+    assert body["reached"]["by_sector"][0]["name"] == "Istruzione"
+    assert anonymous_client.get(URL, {"lang": "xx"}).status_code == 400
+
+
+def test_constant_queries_cached_answer_and_etag(
+    network, anonymous_client, django_assert_num_queries
+):
+    with django_assert_num_queries(10):  # the version, then the figures' nine queries
+        first = anonymous_client.get(URL)
+    assert first["X-Impact-Cache"] == "miss"
+    with django_assert_num_queries(1):  # the version only
+        second = anonymous_client.get(URL)
+    assert second["X-Impact-Cache"] == "hit"
+    assert second.content == first.content
+    assert "public" in second["Cache-Control"] and "max-age=300" in second["Cache-Control"]
+    with django_assert_num_queries(1):
+        not_modified = anonymous_client.get(URL, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert not_modified.status_code == 304
+
+
+def test_more_deliveries_cost_no_more_queries(network, anonymous_client, django_assert_num_queries):
+    for school in network["schools"][2:6]:
+        DeliveryFactory(member=school, students=15)
+
+    with django_assert_num_queries(10):
+        anonymous_client.get(URL)
+
+
+def test_a_new_delivery_makes_the_answer_stale(network, anonymous_client):
+    first = anonymous_client.get(URL)
+    DeliveryFactory(member=network["schools"][3], students=100)
+
+    again = anonymous_client.get(URL, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert again.status_code == 200
+    assert again.json()["reached"]["total"] == 403
+
+
+def test_a_lapsed_agreement_updates_the_members(network, anonymous_client):
+    anonymous_client.get(URL)
+    Agreement.objects.filter(member=network["companies"][0]).delete()
+
+    body = anonymous_client.get(URL).json()
+
+    assert body["members"]["total"] == 25
+    assert body["members"]["by_country"][0] == {
+        "country": "CH",
+        "name": "Switzerland",
+        "count": None,
+    }
+
+
+CORS_ORIGIN = "https://www.kindness.example"
+
+
+def test_cors_for_the_website(network, anonymous_client, settings):
+    settings.CORS_ALLOWED_ORIGINS = [CORS_ORIGIN]
+
+    response = anonymous_client.get(URL, HTTP_ORIGIN=CORS_ORIGIN)
+
+    assert response["Access-Control-Allow-Origin"] == CORS_ORIGIN
+    assert "ETag" in response["Access-Control-Expose-Headers"]
+
+
+def test_the_figures_answer_with_the_cache_down(network, anonymous_client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
+    }
+
+    response = anonymous_client.get(URL)
+
+    assert response.status_code == 200
+    assert response["X-Impact-Cache"] == "unavailable"
+    assert "ETag" not in response
+    assert response.json()["reached"]["total"] == 303
+
+
+def test_throttled(network, anonymous_client, settings):
+    settings.IMPACT_THROTTLE_RATE = "2/minute"
+
+    statuses = [anonymous_client.get(URL).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+
+
+# --- a member's programmes, for its card on the map ------------------------------------
+
+
+def _on_map(member) -> None:
+    member.latitude, member.longitude, member.geocode_status = 41.9, 12.5, "ok"
+    member.save()
+
+
+def test_a_member_shows_its_programmes_only_when_it_allows_it(network, anonymous_client):
+    school = network["schools"][0]
+    _on_map(school)
+    url = f"{URL}members/{school.pk}/"
+
+    assert anonymous_client.get(url).json() == {"id": school.pk, "programmes": []}
+
+    school.show_programmes = True
+    school.save()
+    assert anonymous_client.get(url, {"lang": "it"}).json() == {
+        "id": school.pk,
+        "programmes": [
+            {"name": "Kindness at school", "type": "course", "type_label": "Corso", "year": Y2}
+        ],
+    }
+
+
+def test_a_member_off_the_map_has_no_programmes_to_show(network, anonymous_client):
+    school = network["schools"][0]  # no coordinates
+    school.show_programmes = True
+    school.save()
+    inactive = network["schools"][13]
+    _on_map(inactive)
+
+    assert anonymous_client.get(f"{URL}members/{school.pk}/").status_code == 404
+    assert anonymous_client.get(f"{URL}members/{inactive.pk}/").status_code == 404
+    assert anonymous_client.get(f"{URL}members/999999/").status_code == 404

@@ -79,6 +79,11 @@ PAGES: dict[str, tuple[str, bool]] = {
     "axes.AccessFailureLog": ("- - - - V", False),
     "axes.AccessLog": ("- - - - V", False),
     "otp_totp.TOTPDevice": ("- - - - C", False),  # staff's second factors
+    "impact.Programme": ("C C V V C", True),
+    "impact.Delivery": ("C C V V C", True),
+    "impact.Measurement": ("C C V V C", True),
+    "impact.Instrument": ("C V V V C", False),
+    "impact.RecognitionRule": ("C V V V C", False),
 }
 # The staff API's endpoints and the page whose rights they follow; one line each.
 ENDPOINTS: dict[str, str] = {
@@ -103,6 +108,8 @@ OTHER_URLS: dict[str, str] = {
     "map": "public",
     "map-embed": "public",
     "map-feed": "public",
+    "impact": "public (tests/test_impact_public.py)",
+    "impact-member-programmes": "public (tests/test_impact_public.py)",
     "api-schema": "public",
     "api-docs": "public",
     "join_form": "public",
