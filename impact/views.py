@@ -10,6 +10,7 @@ cache is down the answer is built for the request and sent without an ETag.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections.abc import Callable
 
@@ -37,6 +38,13 @@ IMPACT_CACHE_HEADER = "X-Impact-Cache"
 NOT_FOUND = b""
 
 
+def answer_keys(key: str, *, language: str, day: datetime.date, version: float) -> tuple[str, str]:
+    """The ETag of an answer and its key in the cache. Members "active today" change at
+    midnight without a write, so the day is part of both."""
+    digest = hashlib.sha256(f"{key};l={language};d={day}".encode()).hexdigest()[:32]
+    return f'W/"{digest}-{version:.6f}"', f"impact:{version:.6f}:{digest}"
+
+
 class PublicImpactView(APIView):
     """Base of the public endpoints: no authentication (zero queries on a hit)."""
 
@@ -54,13 +62,10 @@ class PublicImpactView(APIView):
             response = self.respond(body, language, "unavailable")
             patch_cache_control(response, public=True, max_age=min(60, settings.IMPACT_MAX_AGE))
             return response
-        # Members "active today" change at midnight without a write: the day is in the key.
-        digest = hashlib.sha256(f"{key};l={language};d={today}".encode()).hexdigest()[:32]
-        etag = f'W/"{digest}-{version:.6f}"'
+        etag, body_key = answer_keys(key, language=language, day=today, version=version)
         not_modified = get_conditional_response(request._request, etag=etag)
         if not_modified is not None:
             return self.finish(not_modified, etag)
-        body_key = f"impact:{version:.6f}:{digest}"
         state = "hit"
         try:
             body = cache_call(lambda: cache.get(body_key), what="impact figures")
