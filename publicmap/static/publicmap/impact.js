@@ -85,8 +85,9 @@
         return item.name + " (" + item.year + ")";
       }).join(", ")));
       var website = detail.card.querySelector(".kn-card__website");
+      // Not popup.update(): it would build the card again from map.js's content function.
+      // The popup is anchored at its bottom, so the card simply grows upwards.
       detail.card.insertBefore(paragraph, website);
-      if (detail.popup && detail.popup.update) { detail.popup.update(); }
     });
   });
 })();

@@ -200,7 +200,7 @@
       card.focus({ preventScroll: true });
       // impact.js adds the member's programmes, when it allows them to be shown.
       document.dispatchEvent(new CustomEvent("kn:card-open", {
-        detail: { id: p.id, card: card, popup: event.popup }
+        detail: { id: p.id, card: card }
       }));
     });
     return marker;
