@@ -8,6 +8,7 @@ from rest_framework import routers
 from rest_framework.permissions import IsAuthenticated
 
 from api.views.agreements import AgreementViewSet
+from api.views.impact import DeliveryViewSet, MeasurementViewSet, ProgrammeViewSet
 from api.views.join_requests import JoinRequestViewSet
 from api.views.members import (
     AmbassadorViewSet,
@@ -46,6 +47,9 @@ ENDPOINTS = {
     "recognitions": RecognitionViewSet,
     "chapters": ChapterViewSet,
     "sectors": SectorViewSet,
+    "programmes": ProgrammeViewSet,
+    "deliveries": DeliveryViewSet,
+    "measurements": MeasurementViewSet,
 }
 
 router = Router()

@@ -6,100 +6,18 @@ data; cached, validated, constant in queries; the cache may be down.
 
 from __future__ import annotations
 
-import datetime
 import json
 
 import pytest
 
 from crm.models import Agreement
-from impact.models import Instrument
 from tests.factories import (
-    AgreementFactory,
-    AmbassadorFactory,
-    CompanyFactory,
     DeliveryFactory,
-    MeasurementFactory,
-    MunicipalityFactory,
-    ProgrammeFactory,
-    SchoolFactory,
-    bulk_create,
-    days,
-    today,
 )
+from tests.impact_network import Y1, Y2
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/impact/"
-Y1, Y2 = today().year - 1, today().year - 2
-
-
-def _active(members) -> None:
-    bulk_create(
-        AgreementFactory,
-        ({"member": m, "signed_on": days(-40), "starts_on": days(-30)} for m in members),
-    )
-
-
-@pytest.fixture
-def network(reference_data):
-    """26 active members (12 schools, 10 companies in CH, 3 municipalities, 1 ambassador),
-    2 schools without agreement, three programmes delivered five times, two instruments."""
-    it, ch = reference_data["IT"], reference_data["CH"]
-    schools = bulk_create(SchoolFactory, [{"chapter": it} for _ in range(14)])
-    companies = bulk_create(CompanyFactory, [{"chapter": ch, "country": "CH"} for _ in range(10)])
-    towns = bulk_create(MunicipalityFactory, [{"chapter": it} for _ in range(3)])
-    ambassador = bulk_create(AmbassadorFactory, [{"chapter": it}])
-    _active([*schools[:12], *companies, *towns, *ambassador])
-    education, health = reference_data["education"], reference_data["health"]
-    school_course = ProgrammeFactory(
-        name="Kindness at school",
-        sectors=[education],
-        target_participants=100,
-        target_kind="students",
-    )
-    training = ProgrammeFactory(
-        name="Kind care", programme_type="training", chapter=ch, sectors=[health]
-    )
-    festival = ProgrammeFactory(
-        name="Kindness festival", programme_type="festival", sectors=[education, health]
-    )
-    first = DeliveryFactory(
-        programme=school_course,
-        member=schools[0],
-        started_on=datetime.date(Y2, 3, 1),
-        sessions=4,
-        students=40,
-        teachers=5,
-    )
-    second = DeliveryFactory(
-        programme=school_course,
-        member=schools[1],
-        started_on=datetime.date(Y1, 3, 1),
-        sessions=3,
-        students=30,
-        teachers=3,
-    )
-    DeliveryFactory(
-        programme=training,
-        member=companies[0],
-        started_on=datetime.date(Y1, 5, 1),
-        health_workers=25,
-    )
-    DeliveryFactory(
-        programme=festival,
-        member=towns[0],
-        started_on=datetime.date(Y2, 9, 1),
-        sessions=1,
-        citizens=200,
-    )
-    MeasurementFactory(delivery=first, respondents=20, mean_before=60, mean_after=66)
-    MeasurementFactory(
-        delivery=second, respondents=5, mean_before=70, mean_after=70, sd_before=0, sd_after=0
-    )
-    other = Instrument.objects.create(name="Empathy scale", scale_min=1, scale_max=5)
-    MeasurementFactory(
-        delivery=second, instrument=other, respondents=6, mean_before=3, mean_after=4
-    )
-    return {"schools": schools, "companies": companies, "towns": towns, "first": first}
 
 
 def _kinds(students, teachers, health_workers, employees, citizens):
@@ -112,7 +30,7 @@ def _kinds(students, teachers, health_workers, employees, citizens):
     ]
 
 
-def test_every_figure_of_a_hand_made_network(network, anonymous_client):
+def test_every_figure_of_a_hand_made_network(impact_network, anonymous_client):
     response = anonymous_client.get(URL, {"lang": "en"})
 
     assert response.status_code == 200
@@ -190,7 +108,7 @@ def test_every_figure_of_a_hand_made_network(network, anonymous_client):
     }
 
 
-def test_a_smaller_minimum_shows_smaller_groups(network, anonymous_client, settings):
+def test_a_smaller_minimum_shows_smaller_groups(impact_network, anonymous_client, settings):
     settings.IMPACT_MIN_GROUP_SIZE = 2
 
     body = anonymous_client.get(URL, {"lang": "en"}).json()
@@ -202,7 +120,7 @@ def test_a_smaller_minimum_shows_smaller_groups(network, anonymous_client, setti
     assert body["change"][1]["respondents"] == 6
 
 
-def test_no_figure_of_a_small_group_and_no_personal_data(network, anonymous_client):
+def test_no_figure_of_a_small_group_and_no_personal_data(impact_network, anonymous_client):
     """Every count in the body is null, zero or at least the minimum; no member, person,
     programme or e-mail is named anywhere."""
     text = anonymous_client.get(URL).content.decode()
@@ -221,13 +139,17 @@ def test_no_figure_of_a_small_group_and_no_personal_data(network, anonymous_clie
     figures = list(counts(body["members"])) + list(counts(body["reached"]))
     figures += list(counts(body["change"]))
     assert figures and all(value == 0 or value >= 10 for _key, value in figures)
-    for member in [*network["schools"], *network["companies"], *network["towns"]]:
+    for member in [
+        *impact_network["schools"],
+        *impact_network["companies"],
+        *impact_network["towns"],
+    ]:
         assert member.name not in text
     assert "Kindness at school" not in text
     assert "@" not in text and "Rossi" not in text
 
 
-def test_labels_follow_the_language(network, anonymous_client):
+def test_labels_follow_the_language(impact_network, anonymous_client):
     body = anonymous_client.get(URL, {"lang": "it"}).json()
 
     assert body["reached"]["by_participant_kind"][0]["label"] == "Studenti"
@@ -236,7 +158,7 @@ def test_labels_follow_the_language(network, anonymous_client):
 
 
 def test_constant_queries_cached_answer_and_etag(
-    network, anonymous_client, django_assert_num_queries
+    impact_network, anonymous_client, django_assert_num_queries
 ):
     with django_assert_num_queries(10):  # the version, then the figures' nine queries
         first = anonymous_client.get(URL)
@@ -251,17 +173,19 @@ def test_constant_queries_cached_answer_and_etag(
     assert not_modified.status_code == 304
 
 
-def test_more_deliveries_cost_no_more_queries(network, anonymous_client, django_assert_num_queries):
-    for school in network["schools"][2:6]:
+def test_more_deliveries_cost_no_more_queries(
+    impact_network, anonymous_client, django_assert_num_queries
+):
+    for school in impact_network["schools"][2:6]:
         DeliveryFactory(member=school, students=15)
 
     with django_assert_num_queries(10):
         anonymous_client.get(URL)
 
 
-def test_a_new_delivery_makes_the_answer_stale(network, anonymous_client):
+def test_a_new_delivery_makes_the_answer_stale(impact_network, anonymous_client):
     first = anonymous_client.get(URL)
-    DeliveryFactory(member=network["schools"][3], students=100)
+    DeliveryFactory(member=impact_network["schools"][3], students=100)
 
     again = anonymous_client.get(URL, HTTP_IF_NONE_MATCH=first["ETag"])
 
@@ -269,9 +193,9 @@ def test_a_new_delivery_makes_the_answer_stale(network, anonymous_client):
     assert again.json()["reached"]["total"] == 403
 
 
-def test_a_lapsed_agreement_updates_the_members(network, anonymous_client):
+def test_a_lapsed_agreement_updates_the_members(impact_network, anonymous_client):
     anonymous_client.get(URL)
-    Agreement.objects.filter(member=network["companies"][0]).delete()
+    Agreement.objects.filter(member=impact_network["companies"][0]).delete()
 
     body = anonymous_client.get(URL).json()
 
@@ -286,7 +210,7 @@ def test_a_lapsed_agreement_updates_the_members(network, anonymous_client):
 CORS_ORIGIN = "https://www.kindness.example"
 
 
-def test_cors_for_the_website(network, anonymous_client, settings):
+def test_cors_for_the_website(impact_network, anonymous_client, settings):
     settings.CORS_ALLOWED_ORIGINS = [CORS_ORIGIN]
 
     response = anonymous_client.get(URL, HTTP_ORIGIN=CORS_ORIGIN)
@@ -295,7 +219,7 @@ def test_cors_for_the_website(network, anonymous_client, settings):
     assert "ETag" in response["Access-Control-Expose-Headers"]
 
 
-def test_the_figures_answer_with_the_cache_down(network, anonymous_client, settings):
+def test_the_figures_answer_with_the_cache_down(impact_network, anonymous_client, settings):
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -312,7 +236,7 @@ def test_the_figures_answer_with_the_cache_down(network, anonymous_client, setti
     assert response.json()["reached"]["total"] == 303
 
 
-def test_throttled(network, anonymous_client, settings):
+def test_throttled(impact_network, anonymous_client, settings):
     settings.IMPACT_THROTTLE_RATE = "2/minute"
 
     statuses = [anonymous_client.get(URL).status_code for _ in range(3)]
@@ -328,8 +252,8 @@ def _on_map(member) -> None:
     member.save()
 
 
-def test_a_member_shows_its_programmes_only_when_it_allows_it(network, anonymous_client):
-    school = network["schools"][0]
+def test_a_member_shows_its_programmes_only_when_it_allows_it(impact_network, anonymous_client):
+    school = impact_network["schools"][0]
     _on_map(school)
     url = f"{URL}members/{school.pk}/"
 
@@ -345,11 +269,11 @@ def test_a_member_shows_its_programmes_only_when_it_allows_it(network, anonymous
     }
 
 
-def test_a_member_off_the_map_has_no_programmes_to_show(network, anonymous_client):
-    school = network["schools"][0]  # no coordinates
+def test_a_member_off_the_map_has_no_programmes_to_show(impact_network, anonymous_client):
+    school = impact_network["schools"][0]  # no coordinates
     school.show_programmes = True
     school.save()
-    inactive = network["schools"][13]
+    inactive = impact_network["schools"][13]
     _on_map(inactive)
 
     assert anonymous_client.get(f"{URL}members/{school.pk}/").status_code == 404

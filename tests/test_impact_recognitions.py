@@ -18,7 +18,6 @@ from tests.factories import (
     AgreementFactory,
     CompanyFactory,
     DeliveryFactory,
-    ProgrammeFactory,
     RecognitionFactory,
     RecognitionRuleFactory,
     SchoolFactory,

@@ -1,4 +1,4 @@
-"""The impact report for staff: every breakdown of a hand-made network, progress against
+"""The impact report for staff: every breakdown of a hand-made impact_network, progress against
 targets, measured change with its n, small groups withheld on the page and in the CSV
 and XLSX files, the chapter scope, constant queries."""
 
@@ -15,7 +15,7 @@ from crm.models import ChapterScope
 from impact.models import Delivery
 from impact.selectors import ReportFilters, impact_report
 from tests.conftest import login_verified
-from tests.test_impact_public import Y1, Y2, network  # noqa: F401  (the hand-made network)
+from tests.impact_network import Y1, Y2
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/impact/programme/report/"
@@ -25,7 +25,7 @@ def _table(breakdown):
     return [(row.label, row.deliveries, row.sessions, row.people) for row in breakdown.rows]
 
 
-def test_every_breakdown_of_the_report(network):  # noqa: F811
+def test_every_breakdown_of_the_report(impact_network):
     report = impact_report(deliveries=Delivery.objects.all())
     by = {breakdown.name: breakdown for breakdown in report.breakdowns}
 
@@ -61,18 +61,20 @@ def test_every_breakdown_of_the_report(network):  # noqa: F811
     assert (empathy.change.respondents, empathy.change.change) == (None, None)
 
 
-def test_filters_of_the_report(network):  # noqa: F811
+def test_filters_of_the_report(impact_network):
     deliveries = Delivery.objects.all()
 
     year = impact_report(deliveries=deliveries, filters=ReportFilters(year=Y1))
-    training = impact_report(deliveries=deliveries, filters=ReportFilters(programme_type="training"))
+    training = impact_report(
+        deliveries=deliveries, filters=ReportFilters(programme_type="training")
+    )
 
     assert (year.total.deliveries, year.total.people) == (2, 58)
     assert year.years == [Y1, Y2]  # every year stays offered
     assert (training.total.deliveries, training.total.people) == (1, 25)
 
 
-def test_a_small_row_and_its_complement_are_withheld(network, settings):  # noqa: F811
+def test_a_small_row_and_its_complement_are_withheld(impact_network, settings):
     Delivery.objects.filter(programme__name="Kind care").update(health_workers=4)
 
     report = impact_report(deliveries=Delivery.objects.all())
@@ -84,7 +86,7 @@ def test_a_small_row_and_its_complement_are_withheld(network, settings):  # noqa
 
 
 def test_the_page_shows_figures_charts_and_withheld_groups(
-    network,  # noqa: F811
+    impact_network,
     superuser_client,
     django_assert_max_num_queries,
 ):
@@ -102,7 +104,7 @@ def test_the_page_shows_figures_charts_and_withheld_groups(
     assert 'href="?format=csv"' in page
 
 
-def test_csv_export_withholds_small_groups(network, superuser_client):  # noqa: F811
+def test_csv_export_withholds_small_groups(impact_network, superuser_client):
     response = superuser_client.get(URL, {"format": "csv"})
 
     assert response.status_code == 200
@@ -115,20 +117,20 @@ def test_csv_export_withholds_small_groups(network, superuser_client):  # noqa: 
     assert not any(row[:1] == ["Total"] and "8" in row for row in rows)
 
 
-def test_xlsx_export_has_a_sheet_per_section(network, superuser_client):  # noqa: F811
+def test_xlsx_export_has_a_sheet_per_section(impact_network, superuser_client):
     response = superuser_client.get(URL, {"format": "xlsx", "year": Y1})
 
     book = load_workbook(io.BytesIO(response.content), read_only=True)
     assert book.sheetnames[:3] == ["Total", "By year", "By sector"]
     total = list(book["Total"].values)
     assert total[1] == ("All", 2, 5, 58, 30, "<10", "<10", 0, 0)
-    assert list(book["Measured change"].values)[0][0] == "Instrument"
+    assert next(iter(book["Measured change"].values))[0] == "Instrument"
 
 
-def test_a_chapter_sees_its_own_deliveries_only(network, django_user_model, client):  # noqa: F811
+def test_a_chapter_sees_its_own_deliveries_only(impact_network, django_user_model, client):
     manager = django_user_model.objects.create_user("it-manager", password="pw", is_staff=True)
     manager.groups.add(Group.objects.get(name="Chapter manager"))
-    italy = network["schools"][0].chapter
+    italy = impact_network["schools"][0].chapter
     ChapterScope.objects.create(user=manager).chapters.add(italy)
     login_verified(client, manager)
 
@@ -138,7 +140,7 @@ def test_a_chapter_sees_its_own_deliveries_only(network, django_user_model, clie
     assert client.get(URL, {"format": "csv"}).status_code == 200
 
 
-def test_viewers_without_impact_rights_get_no_report(network, django_user_model, client):  # noqa: F811
+def test_viewers_without_impact_rights_get_no_report(impact_network, django_user_model, client):
     user = django_user_model.objects.create_user("nobody", password="pw", is_staff=True)
     login_verified(client, user)
 

@@ -99,6 +99,9 @@ ENDPOINTS: dict[str, str] = {
     "chapters": "crm.Chapter",
     "sectors": "crm.Sector",
     "join-requests": "municipalities.JoinRequest",
+    "programmes": "impact.Programme",
+    "deliveries": "impact.Delivery",
+    "measurements": "impact.Measurement",
 }
 READ_ONLY_ENDPOINTS = {"members", "join-requests"}  # join requests change by approve/reject
 # Every other URL of the site (by name), with who may use it; one line each.
@@ -208,6 +211,7 @@ def network(settings, tmp_path, django_user_model):
             "crm.Contact": ContactFactory(member=school),
             "crm.Agreement": AgreementFactory(member=school),
             "crm.Recognition": RecognitionFactory(member=school),
+            **_impact_records(chapter, school),
             "municipalities.JoinRequest": JoinRequestFactory(
                 country=country,
                 municipality_reference=reference if country == "IT" else None,
@@ -465,3 +469,16 @@ def test_roles_have_descriptions_in_the_admin(network):
     for role in (NA, CM, CV, DPO):
         assert role in page
     assert "Read only: the members, agreements, contacts and join requests" in page
+
+
+def _impact_records(chapter, school) -> dict:
+    """A programme of `chapter`, delivered and measured at `school` (impact, issue 16)."""
+    from tests.factories import DeliveryFactory, MeasurementFactory, ProgrammeFactory
+
+    programme = ProgrammeFactory(chapter=chapter)
+    delivery = DeliveryFactory(programme=programme, member=school)
+    return {
+        "impact.Programme": programme,
+        "impact.Delivery": delivery,
+        "impact.Measurement": MeasurementFactory(delivery=delivery),
+    }
