@@ -455,3 +455,7 @@ class RecognitionRuleFactory(factory.django.DjangoModelFactory):
     requires_active_agreement = True
     deliveries_required = 1
     within_months = 12
+
+
+# impact adds its inline of deliveries to every member's admin page (impact/admin.py).
+INLINES.append("deliveries")
