@@ -6,7 +6,8 @@ its CSV/XLSX export and the public API. Zero is shown: it describes no one.
 
 When the parts of a total are shown together with the total, withholding one part
 alone would let anyone subtract it back; so when exactly one part of such a set is
-withheld, the next smallest (non-zero) part is withheld too.
+withheld, the next smallest (non-zero) part is withheld too — in a table (people by
+year and kind) along its rows and its columns until no line has a lone withheld cell.
 
 Measured change follows the same rule on its respondents: below the minimum, neither
 the means nor the change are shown.
@@ -47,6 +48,34 @@ def parts_shown(parts: Mapping[K, int], minimum: int | None = None) -> dict[K, i
         others = [key for key, value in result.items() if value]
         if others:
             result[min(others, key=lambda key: parts[key])] = None
+    return result
+
+
+def table_shown(
+    table: Mapping[K, Mapping[str, int]], minimum: int | None = None
+) -> dict[K, dict[str, int | None]]:
+    """A table of counts whose row totals and column totals are shown elsewhere (people
+    by year and kind, with the totals by year and by kind): small cells withheld, then,
+    as long as a row or a column has exactly one withheld cell, its next smallest
+    non-zero cell too, so that no cell can be worked out from the totals."""
+    minimum = minimum_group_size() if minimum is None else minimum
+    result = {
+        row: {col: shown(value, minimum) for col, value in cols.items()}
+        for row, cols in table.items()
+    }
+    columns = sorted({col for cols in table.values() for col in cols})
+    lines = [[(row, col) for col in cols] for row, cols in table.items()]
+    lines += [[(row, col) for row in table if col in table[row]] for col in columns]
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            withheld = [cell for cell in line if result[cell[0]][cell[1]] is None]
+            others = [cell for cell in line if result[cell[0]][cell[1]]]
+            if len(withheld) == 1 and others:
+                row, col = min(others, key=lambda cell: table[cell[0]][cell[1]])
+                result[row][col] = None
+                changed = True
     return result
 
 

@@ -18,7 +18,14 @@ from django.utils import timezone, translation
 from django_countries import countries
 
 from crm.models import Agreement, Chapter, Member, MemberKind, Recognition, Sector
-from impact.disclosure import Change, change_pooled, minimum_group_size, parts_shown, shown
+from impact.disclosure import (
+    Change,
+    change_pooled,
+    minimum_group_size,
+    parts_shown,
+    shown,
+    table_shown,
+)
 from impact.models import (
     PARTICIPANT_FIELDS,
     Delivery,
@@ -65,6 +72,8 @@ class ReachRow:
     sessions: int
     people: int | None
     by_kind: dict[str, int | None]
+    #: The counts before any was withheld (never shown; the tables' suppression reads them).
+    raw_kinds: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def kind_counts(self) -> list[int | None]:
@@ -74,7 +83,7 @@ class ReachRow:
     @classmethod
     def of(cls, key: Any, label: str, row: dict[str, Any]) -> ReachRow:
         kinds = {name: int(row[f"{name}_sum"]) for name in PARTICIPANT_FIELDS}
-        return cls(
+        made = cls(
             key,
             label,
             int(row["deliveries"]),
@@ -82,6 +91,8 @@ class ReachRow:
             sum(kinds.values()),
             parts_shown(kinds),
         )
+        made.raw_kinds = kinds
+        return made
 
 
 @dataclass
@@ -99,9 +110,13 @@ class Breakdown:
         if self.overlapping:
             for row in self.rows:
                 row.people = shown(row.people)
-        else:
-            for index, value in parts_shown(people).items():
-                self.rows[index].people = value
+            return
+        for index, value in parts_shown(people).items():
+            self.rows[index].people = value
+        # The kinds of each row add up to the row, and down to the total's kinds.
+        counts = {index: row.raw_kinds for index, row in enumerate(self.rows)}
+        for index, kinds in table_shown(counts).items():
+            self.rows[index].by_kind = kinds
 
 
 @dataclass
@@ -344,16 +359,24 @@ def public_impact(*, language: str = "en", today: datetime.date | None = None) -
         type_labels = dict(ProgrammeType.choices)
         participant_labels = dict(ParticipantKind.choices)
 
-        def reached(row: dict[str, Any]) -> dict[str, Any]:
+        def reached(row: dict[str, Any], kinds_shown: dict[str, int | None] | None = None):
             kinds = {name: int(row[f"{name}_sum"]) for name in PARTICIPANT_FIELDS}
             return {
                 "total": shown(sum(kinds.values())),
                 "sessions": int(row["sessions_sum"]),
                 "by_participant_kind": [
                     {"kind": name, "label": str(participant_labels[name]), "count": count}
-                    for name, count in parts_shown(kinds).items()
+                    for name, count in (kinds_shown or parts_shown(kinds)).items()
                 ],
             }
+
+        # Years by kind add up to the totals by kind: withheld along rows and columns.
+        year_kinds = table_shown(
+            {
+                year: {name: int(row[f"{name}_sum"]) for name in PARTICIPANT_FIELDS}
+                for year, row in by_year.items()
+            }
+        )
 
         member_kinds = parts_shown(by_kind)
         member_countries = parts_shown(by_country)
@@ -399,7 +422,7 @@ def public_impact(*, language: str = "en", today: datetime.date | None = None) -
                     key=lambda item: item["sector"],
                 ),
                 "by_year": [
-                    {"year": int(year), **reached(row)}
+                    {"year": int(year), **reached(row, year_kinds[year])}
                     for year, row in sorted(by_year.items(), reverse=True)
                 ],
             },

@@ -77,7 +77,10 @@ def test_every_figure_of_a_hand_made_network(impact_network, anonymous_client):
                     "year": Y1,
                     "total": 58,
                     "sessions": 5,
-                    "by_participant_kind": _kinds(30, None, None, 0, 0),
+                    # 3 teachers withheld, so the 25 health workers beside them; then the
+                    # 30 students, since the 40 of the other year (withheld) would follow
+                    # from the 70 in all.
+                    "by_participant_kind": _kinds(None, None, None, 0, 0),
                 },
                 {
                     "year": Y2,
@@ -279,3 +282,22 @@ def test_a_member_off_the_map_has_no_programmes_to_show(impact_network, anonymou
     assert anonymous_client.get(f"{URL}members/{school.pk}/").status_code == 404
     assert anonymous_client.get(f"{URL}members/{inactive.pk}/").status_code == 404
     assert anonymous_client.get(f"{URL}members/999999/").status_code == 404
+
+
+def test_a_table_withholds_along_rows_and_columns():
+    from impact.disclosure import table_shown
+
+    table = {
+        2025: {"students": 30, "teachers": 3, "health_workers": 25},
+        2024: {"students": 40, "teachers": 12, "health_workers": 0},
+    }
+
+    assert table_shown(table, minimum=10) == {
+        # 3 withheld; its row's next smallest (25); the teachers' column then has one
+        # withheld (3), so 12 goes too, and with it 40 in its row, and 30 in the column.
+        2025: {"students": None, "teachers": None, "health_workers": None},
+        2024: {"students": None, "teachers": None, "health_workers": 0},
+    }
+    assert table_shown({2025: {"students": 30, "teachers": 12}}, minimum=10) == {
+        2025: {"students": 30, "teachers": 12}
+    }
