@@ -546,8 +546,3 @@ class Recognition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.awarded_on:%Y})"
-
-    @property
-    def is_current(self) -> bool:
-        """Held today: awarded and not withdrawn (the public map shows only these)."""
-        return self.withdrawn_on is None
