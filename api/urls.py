@@ -8,6 +8,7 @@ from rest_framework import routers
 from rest_framework.permissions import IsAuthenticated
 
 from api.views.agreements import AgreementViewSet
+from api.views.impact import DeliveryViewSet, MeasurementViewSet, ProgrammeViewSet
 from api.views.join_requests import JoinRequestViewSet
 from api.views.members import (
     AmbassadorViewSet,
@@ -18,6 +19,7 @@ from api.views.members import (
     SchoolViewSet,
 )
 from api.views.network import ChapterViewSet, ContactViewSet, RecognitionViewSet, SectorViewSet
+from impact.views import ImpactView, MemberProgrammesView
 from publicmap.views import MapFeedView
 
 
@@ -45,6 +47,9 @@ ENDPOINTS = {
     "recognitions": RecognitionViewSet,
     "chapters": ChapterViewSet,
     "sectors": SectorViewSet,
+    "programmes": ProgrammeViewSet,
+    "deliveries": DeliveryViewSet,
+    "measurements": MeasurementViewSet,
 }
 
 router = Router()
@@ -55,6 +60,12 @@ router.register("join-requests", JoinRequestViewSet, basename="join-request")
 
 v1 = [
     path("map/", MapFeedView.as_view(), name="map-feed"),
+    path("impact/", ImpactView.as_view(), name="impact"),
+    path(
+        "impact/members/<int:member_id>/",
+        MemberProgrammesView.as_view(),
+        name="impact-member-programmes",
+    ),
     *router.urls,
 ]
 

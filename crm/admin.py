@@ -127,7 +127,7 @@ ADDRESS_FIELDSET = (
     {"fields": ["street", "postal_code", "city", "province", "region", "country"]},
 )
 CONTACT_FIELDSET = (_("Contact"), {"fields": ["email", "phone", "website"]})
-PUBLIC_FIELDSET = (_("Profile"), {"fields": ["description", "notes"]})
+PUBLIC_FIELDSET = (_("Profile"), {"fields": ["description", "show_programmes", "notes"]})
 # "kindness.org" means https://kindness.org (Django 6's default; avoids its deprecation warning).
 URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 

@@ -255,7 +255,7 @@ def person_erase(*, email: str, by=None, via: str = "command") -> dict[str, int]
                 if isinstance(text, str) and pattern.search(text):
                     updates[f.name] = _erased_text(f, pattern.sub(ERASED, text))
             if getattr(model, "KIND", "") == "ambassador" or "map_consent" in updates:
-                updates.update(map_consent=False, show_on_map=False)
+                updates.update(map_consent=False, show_on_map=False, show_programmes=False)
             updates = {k: v for k, v in updates.items() if k in _own_or_parent_fields(model)}
             if updates:
                 model._default_manager.filter(pk=row.pk).update(**updates)

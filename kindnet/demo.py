@@ -20,6 +20,7 @@ from crm.bulk import members_bulk_create
 from crm.models import (
     Agreement,
     AgreementType,
+    Chapter,
     Contact,
     GeocodeStatus,
     Member,
@@ -221,6 +222,7 @@ class DemoLoader:
             self._municipality(place)
         for i in range(40):
             self._ambassador(i)
+        self.counts.update(impact_demo_create(today=self.today, seed=self.seed))
         return self.counts
 
     def _reseed(self, kind: str, key: object) -> None:
@@ -449,4 +451,278 @@ def synthetic_network_create(*, members: int, seed: int = 1, geocoded: bool = Tr
             # Bulk writes send no model signal: tell the map (and anyone listening) now.
             network_changed_send(sender=Member, member_ids=[m.pk for m in created])
         made += size
+    return made
+
+
+# --- Impact (issue 16): programmes, deliveries, measurements, recognition rules ----------
+
+#: (name, type, chapter's country, sectors, target, kind of target, member kind,
+#:  participant kind and range, sessions range, accreditation)
+DEMO_PROGRAMMES = [
+    (
+        "Gentilezza a scuola",
+        "course",
+        "IT",
+        ["education"],
+        5000,
+        "students",
+        "school",
+        ("students", 60, 320),
+        (3, 8),
+        ("Accredited training course", "Ministry of Education"),
+    ),
+    (
+        "Kindness in care",
+        "training",
+        "CH",
+        ["health"],
+        6000,
+        "health_workers",
+        "organization",
+        ("health_workers", 40, 260),
+        (2, 6),
+        None,
+    ),
+    (
+        "Kind workplace",
+        "workshop",
+        "IT",
+        ["business", "economy"],
+        None,
+        "",
+        "company",
+        ("employees", 12, 140),
+        (1, 4),
+        None,
+    ),
+    (
+        "Kindness festival",
+        "festival",
+        "IT",
+        ["culture"],
+        None,
+        "",
+        "municipality",
+        ("citizens", 300, 2500),
+        (1, 3),
+        None,
+    ),
+    (
+        "Kind city",
+        "campaign",
+        "CH",
+        ["justice"],
+        20000,
+        "citizens",
+        "municipality",
+        ("citizens", 200, 1800),
+        (1, 2),
+        None,
+    ),
+    (
+        "B-Kind study",
+        "study",
+        "IT",
+        ["education", "health"],
+        1200,
+        "students",
+        "school",
+        ("students", 20, 70),
+        (2, 2),
+        None,
+    ),
+]
+DEMO_RULES = [
+    (
+        "Kind School",
+        "school",
+        1,
+        12,
+        "A school with an active agreement that delivered a programme in the last 12 months.",
+    ),
+    (
+        "Kind Company",
+        "company",
+        1,
+        12,
+        "A company with an active agreement that ran a workshop or training in the last 12 months.",
+    ),
+    (
+        "Kind City",
+        "municipality",
+        2,
+        24,
+        "A municipality with an active agreement that held two programmes in the last 24 months.",
+    ),
+]
+
+
+def impact_demo_create(*, today: datetime.date, seed: int = 2026) -> dict[str, int]:
+    """Programmes delivered at the demo members over three years, B-Kind Test results
+    for most school and care deliveries, and the rules of the demo's recognitions, so
+    that the impact report and the public figures are meaningful. Added once."""
+    from impact.models import (
+        Delivery,
+        Instrument,
+        Measurement,
+        Programme,
+        RecognitionRule,
+    )
+
+    if Programme.objects.filter(name=DEMO_PROGRAMMES[0][0]).exists():
+        return {}
+    rng = random.Random(f"{seed}:impact")
+    chapters = {chapter.country: chapter for chapter in Chapter.objects.all()}
+    sectors = {sector.slug: sector for sector in Sector.objects.all()}
+    instrument, _ = Instrument.objects.get_or_create(name="B-Kind Test")
+    members_by_kind: dict[str, list[int]] = {}
+    for pk, kind in Member.objects.order_by("pk").values_list("pk", "kind"):
+        members_by_kind.setdefault(kind, []).append(pk)
+    members_by_kind["organization"] = members_by_kind.get("organization", []) + [
+        pk for pk in members_by_kind.get("company", []) if pk % 4 == 0
+    ]
+    deliveries: list[Delivery] = []
+    programmes = 0
+    for spec in DEMO_PROGRAMMES:
+        name, kind, country, slugs, target, target_kind, member_kind = spec[:7]
+        (participant, low, high), (few, many), accreditation = spec[7], spec[8], spec[9]
+        chapter = chapters.get(country)
+        if chapter is None:
+            continue
+        programme = Programme.objects.create(
+            name=name,
+            programme_type=kind,
+            chapter=chapter,
+            starts_on=today.replace(year=today.year - 3, month=1, day=15),
+            description=f"{name}: a programme of the kindness movement.",
+            target_participants=target,
+            target_kind=target_kind,
+            accreditation=accreditation[0] if accreditation else "",
+            accredited_by=accreditation[1] if accreditation else "",
+            accredited_on=today.replace(year=today.year - 3, month=1, day=10)
+            if accreditation
+            else None,
+        )
+        programme.sectors.set([sectors[slug] for slug in slugs if slug in sectors])
+        programmes += 1
+        hosts = members_by_kind.get(member_kind, [])
+        for member_id in rng.sample(hosts, k=min(len(hosts), max(3, len(hosts) * 2 // 3))):
+            started = today - datetime.timedelta(days=rng.randint(5, 3 * 365))
+            counts = {participant: rng.randint(low, high)}
+            if participant == "students":
+                counts["teachers"] = rng.randint(2, 25)
+            deliveries.append(
+                Delivery(
+                    programme=programme,
+                    member_id=member_id,
+                    started_on=started,
+                    ended_on=min(today, started + datetime.timedelta(days=rng.randint(0, 90))),
+                    sessions=rng.randint(few, many),
+                    **counts,
+                )
+            )
+    created = Delivery.objects.bulk_create(deliveries)
+    measurements = []
+    for delivery in created:
+        measured = delivery.programme.programme_type in {"course", "training", "study"}
+        if not measured or rng.random() < 0.25:
+            continue
+        before = rng.uniform(52, 64)
+        measurements.append(
+            Measurement(
+                delivery=delivery,
+                instrument=instrument,
+                measured_on=delivery.ended_on or delivery.started_on,
+                respondents=max(1, min(delivery.participants, rng.randint(15, 120))),
+                mean_before=round(before, 1),
+                mean_after=round(before + rng.uniform(1.5, 8.5), 1),
+                sd_before=round(rng.uniform(8, 14), 1),
+                sd_after=round(rng.uniform(8, 13), 1),
+            )
+        )
+    Measurement.objects.bulk_create(measurements)
+    for title, member_kind, needed, months, description in DEMO_RULES:
+        RecognitionRule.objects.get_or_create(
+            title=title,
+            defaults={
+                "member_kind": member_kind,
+                "deliveries_required": needed,
+                "within_months": months,
+                "description": description,
+            },
+        )
+    # Most hosts let the public map list their programmes; ambassadors are never asked here.
+    hosts = sorted({d.member_id for d in created})
+    Member.objects.filter(pk__in=hosts[::3] + hosts[1::3]).exclude(kind="ambassador").update(
+        show_programmes=True
+    )
+    # Bulk writes send no model signal: tell the map and the public figures now.
+    network_changed_send(sender=Member, member_ids=hosts)
+    return {
+        "programme": programmes,
+        "delivery": len(created),
+        "measurement": len(measurements),
+    }
+
+
+def synthetic_deliveries_create(*, deliveries: int, seed: int = 1) -> int:
+    """Add `deliveries` synthetic deliveries of a few programmes at existing members (with
+    participants of every kind and a B-Kind Test result on one in four), for benchmarks."""
+    from impact.models import Delivery, Instrument, Measurement, Programme
+
+    rng = random.Random(seed)
+    chapter = Chapter.objects.order_by("pk").first()
+    sectors = list(Sector.objects.all())
+    programmes = []
+    for n, kind in enumerate(["course", "training", "workshop", "festival", "campaign"]):
+        programme, _ = Programme.objects.get_or_create(
+            chapter=chapter,
+            name=f"Synthetic programme {n}",
+            defaults={"programme_type": kind, "starts_on": datetime.date(2020, 1, 1)},
+        )
+        programme.sectors.set(sectors[n % len(sectors) :][:2])
+        programmes.append(programme)
+    member_ids = list(Member.objects.order_by("pk").values_list("pk", flat=True))
+    instrument, _ = Instrument.objects.get_or_create(name="B-Kind Test")
+    today = timezone.localdate()
+    made = 0
+    taken: set[tuple[int, int, int]] = set()  # (programme, member, days ago): unique
+    for offset in range(0, deliveries, 5000):
+        rows = []
+        for n in range(offset, min(deliveries, offset + 5000)):
+            programme, member_id = n % len(programmes), member_ids[n % len(member_ids)]
+            ago = rng.randint(0, 1500)
+            while (programme, member_id, ago) in taken:
+                ago += 1
+            taken.add((programme, member_id, ago))
+            rows.append(
+                Delivery(
+                    programme=programmes[programme],
+                    member_id=member_id,
+                    started_on=today - datetime.timedelta(days=ago),
+                    sessions=rng.randint(1, 6),
+                    students=rng.randint(0, 300),
+                    teachers=rng.randint(0, 20),
+                    health_workers=rng.randint(0, 50),
+                    employees=rng.randint(0, 80),
+                    citizens=rng.randint(0, 500),
+                )
+            )
+        with transaction.atomic():
+            created = Delivery.objects.bulk_create(rows)
+            Measurement.objects.bulk_create(
+                Measurement(
+                    delivery=delivery,
+                    instrument=instrument,
+                    measured_on=delivery.started_on,
+                    respondents=rng.randint(5, 80),
+                    mean_before=55.0,
+                    mean_after=60.0,
+                    sd_before=10.0,
+                    sd_after=9.0,
+                )
+                for delivery in created[::4]
+            )
+        made += len(created)
+    network_changed_send(sender=Member, member_ids=None)
     return made

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "geocoding",
     "exchange",
     "publicmap",
+    "impact",
     "api",
     # The public front page (figures, map preview); no app imports it.
     "frontpage",
@@ -449,7 +450,7 @@ SPECTACULAR_SETTINGS = {
 # The website's origins, e.g. https://www.kindness.example; only the public
 # endpoints (map feed and schema) answer cross-origin requests.
 CORS_ALLOWED_ORIGINS = env_origins("CORS_ALLOWED_ORIGINS")
-CORS_URLS_REGEX = r"^/api/(v1/map/|schema/)"
+CORS_URLS_REGEX = r"^/api/(v1/map/|v1/impact/|schema/)"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 # A website's own script may revalidate the map with its copy's validators (a 304).
@@ -554,3 +555,13 @@ if not (-180 <= _min_lon < _max_lon <= 180 and -90 <= _min_lat < _max_lat <= 90)
         "MAP_DEFAULT_BOUNDS must be minLon,minLat,maxLon,maxLat with -180 <= minLon < maxLon "
         "<= 180 and -90 <= minLat < maxLat <= 90."
     )
+
+# --- Impact (impact): programmes, measured change, the report, /api/v1/impact/ ----------
+# No figure of a group smaller than this is shown broken down (report, exports, public API).
+IMPACT_MIN_GROUP_SIZE = env_int("IMPACT_MIN_GROUP_SIZE", default=10, minimum=2, maximum=1000)
+# Browsers and proxies may keep /api/v1/impact/ IMPACT_MAX_AGE seconds; the server keeps
+# its answer IMPACT_CACHE_TIMEOUT seconds or until programmes or members change.
+IMPACT_MAX_AGE = env_int("IMPACT_MAX_AGE", default=300)
+IMPACT_CACHE_TIMEOUT = env_int("IMPACT_CACHE_TIMEOUT", default=3600, minimum=1)
+IMPACT_THROTTLE_RATE = env_rate("IMPACT_THROTTLE_RATE", default="120/minute")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["impact"] = IMPACT_THROTTLE_RATE

@@ -540,7 +540,7 @@ def _member_details(
     # Titles come first: their typed columns give the untyped NULLs below their type
     # on PostgreSQL. NULLs are typed as text so no Python converter runs on any row.
     null = Value(None, output_field=CharField())
-    titles = Recognition.objects.filter(of_members).values_list(
+    titles = Recognition.objects.filter(of_members, withdrawn_on__isnull=True).values_list(
         "member_id", null, "title", "awarded_on"
     )
     links = Member.sectors.through.objects.filter(of_members).values_list(

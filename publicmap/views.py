@@ -67,6 +67,9 @@ View = Callable[..., HttpResponse]
 
 #: The feed of the map (the API's fixed contract), relative to the site's root.
 MAP_FEED_PATH = "api/v1/map/"
+#: The public impact figures (the impact app's, routed by api.urls): the page's line of
+#: totals and the programmes on a card come from there, by URL only.
+IMPACT_PATH = "api/v1/impact/"
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 #: Fast enough to keep a cold 100,000-member feed quick, and still about 10x smaller.
 GZIP_LEVEL = 1
@@ -119,6 +122,37 @@ def _map_text() -> dict[str, Any]:
         "wheelHint": gettext("Use Ctrl + scroll to zoom the map, or click it first"),
         "wheelHintMac": gettext("Use ⌘ + scroll to zoom the map, or click it first"),
         "touchHint": gettext("Use two fingers to move the map"),
+        # The line of totals and the card's programmes (publicmap/static/publicmap/impact.js).
+        "reached": {
+            "students": forms_of(
+                lambda n: ngettext(
+                    "{count} student reached in {year}", "{count} students reached in {year}", n
+                )
+            ),
+            "teachers": forms_of(
+                lambda n: ngettext(
+                    "{count} teacher reached in {year}", "{count} teachers reached in {year}", n
+                )
+            ),
+            "health_workers": forms_of(
+                lambda n: ngettext(
+                    "{count} health worker reached in {year}",
+                    "{count} health workers reached in {year}",
+                    n,
+                )
+            ),
+            "employees": forms_of(
+                lambda n: ngettext(
+                    "{count} employee reached in {year}", "{count} employees reached in {year}", n
+                )
+            ),
+            "citizens": forms_of(
+                lambda n: ngettext(
+                    "{count} citizen reached in {year}", "{count} citizens reached in {year}", n
+                )
+            ),
+        },
+        "programmes": gettext("Programmes"),
     }
 
 
@@ -139,6 +173,7 @@ def _render_map(request: HttpRequest, *, embed: bool) -> HttpResponse:
     centre_given = values.get("lat") is not None and values.get("lon") is not None
     config = {
         "feedUrl": get_script_prefix() + MAP_FEED_PATH,
+        "impactUrl": get_script_prefix() + IMPACT_PATH,
         "lang": language[:2],
         "langInUrl": bool(values.get("lang")),
         "embed": embed,

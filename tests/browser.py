@@ -220,7 +220,7 @@ def _network_models() -> list[type]:
 
     return [
         model
-        for label in ("crm", "partners", "municipalities", "ambassadors")
+        for label in ("crm", "partners", "municipalities", "ambassadors", "impact")
         for model in apps.get_app_config(label).get_models(include_auto_created=True)
     ]
 

@@ -167,3 +167,14 @@ def nominatim_settings(settings, nominatim):
     settings.GEOCODER_MIN_DELAY_SECONDS = 0.0
     settings.GEOCODER_RATE_LIMITED_SECONDS = 0.0
     return settings
+
+
+# --- Impact (issue 16) -------------------------------------------------------------------
+
+
+@pytest.fixture
+def impact_network(reference_data) -> dict:
+    """A hand-made network whose every impact figure is known (tests/impact_network.py)."""
+    from tests.impact_network import impact_network_create
+
+    return impact_network_create(reference_data)

@@ -389,3 +389,73 @@ class JoinRequestFactory(factory.django.DjangoModelFactory):
     resolution_file = factory.django.FileField(from_func=lambda: _pdf_file(), filename="a.pdf")
     privacy_consent_at = factory.LazyFunction(timezone.now)
     language = "it"
+
+
+# --- Impact (issue 16): programmes, deliveries, measurements, recognition rules -----------
+
+
+class ProgrammeFactory(factory.django.DjangoModelFactory):
+    """A course of the Italian chapter that started a year ago, without a target."""
+
+    class Meta:
+        model = "impact.Programme"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Programme {n}")
+    programme_type = "course"
+    chapter = factory.SubFactory(ChapterFactory)
+    starts_on = factory.LazyFunction(lambda: days(-365))
+
+    @factory.post_generation
+    def sectors(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.sectors.set(extracted)
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    """A delivery a month ago at a new school, two sessions, nobody counted yet."""
+
+    class Meta:
+        model = "impact.Delivery"
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    member = factory.SubFactory(SchoolFactory)
+    started_on = factory.LazyFunction(lambda: days(-30))
+    sessions = 2
+
+
+def b_kind_test():
+    from impact.models import Instrument
+
+    return Instrument.objects.get(name="B-Kind Test")
+
+
+class MeasurementFactory(factory.django.DjangoModelFactory):
+    """The B-Kind Test (added by impact's migration) on a delivery: 20 respondents."""
+
+    class Meta:
+        model = "impact.Measurement"
+
+    delivery = factory.SubFactory(DeliveryFactory)
+    instrument = factory.LazyFunction(lambda: b_kind_test())
+    measured_on = factory.LazyFunction(lambda: days(-10))
+    respondents = 20
+    mean_before = 60.0
+    mean_after = 66.0
+    sd_before = 10.0
+    sd_after = 10.0
+
+
+class RecognitionRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "impact.RecognitionRule"
+
+    title = "Kind School"
+    member_kind = "school"
+    requires_active_agreement = True
+    deliveries_required = 1
+    within_months = 12
+
+
+# impact adds its inline of deliveries to every member's admin page (impact/admin.py).
+INLINES.append("deliveries")

@@ -144,6 +144,7 @@ def test_no_inline_script_and_nothing_from_elsewhere(client: Client):
     assert executable == [
         ' src="/static/leaflet/leaflet.js" defer',
         ' src="/static/publicmap/map.js" defer',
+        ' src="/static/publicmap/impact.js" defer',
     ]
     assert all(not body.strip() for attrs, body in scripts if attrs in executable)
     assert " style=" not in html

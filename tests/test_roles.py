@@ -79,6 +79,11 @@ PAGES: dict[str, tuple[str, bool]] = {
     "axes.AccessFailureLog": ("- - - - V", False),
     "axes.AccessLog": ("- - - - V", False),
     "otp_totp.TOTPDevice": ("- - - - C", False),  # staff's second factors
+    "impact.Programme": ("C C V V C", True),
+    "impact.Delivery": ("C C V V C", True),
+    "impact.Measurement": ("C C V V C", True),
+    "impact.Instrument": ("C V V V C", False),
+    "impact.RecognitionRule": ("C V V V C", False),
 }
 # The staff API's endpoints and the page whose rights they follow; one line each.
 ENDPOINTS: dict[str, str] = {
@@ -94,6 +99,9 @@ ENDPOINTS: dict[str, str] = {
     "chapters": "crm.Chapter",
     "sectors": "crm.Sector",
     "join-requests": "municipalities.JoinRequest",
+    "programmes": "impact.Programme",
+    "deliveries": "impact.Delivery",
+    "measurements": "impact.Measurement",
 }
 READ_ONLY_ENDPOINTS = {"members", "join-requests"}  # join requests change by approve/reject
 # Every other URL of the site (by name), with who may use it; one line each.
@@ -103,6 +111,8 @@ OTHER_URLS: dict[str, str] = {
     "map": "public",
     "map-embed": "public",
     "map-feed": "public",
+    "impact": "public (tests/test_impact_public.py)",
+    "impact-member-programmes": "public (tests/test_impact_public.py)",
     "api-schema": "public",
     "api-docs": "public",
     "join_form": "public",
@@ -203,6 +213,7 @@ def network(settings, tmp_path, django_user_model):
             "crm.Contact": ContactFactory(member=school),
             "crm.Agreement": AgreementFactory(member=school),
             "crm.Recognition": RecognitionFactory(member=school),
+            **_impact_records(chapter, school),
             "municipalities.JoinRequest": JoinRequestFactory(
                 country=country,
                 municipality_reference=reference if country == "IT" else None,
@@ -460,3 +471,16 @@ def test_roles_have_descriptions_in_the_admin(network):
     for role in (NA, CM, CV, DPO):
         assert role in page
     assert "Read only: the members, agreements, contacts and join requests" in page
+
+
+def _impact_records(chapter, school) -> dict:
+    """A programme of `chapter`, delivered and measured at `school` (impact, issue 16)."""
+    from tests.factories import DeliveryFactory, MeasurementFactory, ProgrammeFactory
+
+    programme = ProgrammeFactory(chapter=chapter)
+    delivery = DeliveryFactory(programme=programme, member=school)
+    return {
+        "impact.Programme": programme,
+        "impact.Delivery": delivery,
+        "impact.Measurement": MeasurementFactory(delivery=delivery),
+    }

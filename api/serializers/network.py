@@ -15,7 +15,15 @@ class ContactSerializer(ModelCleanSerializer):
 class RecognitionSerializer(ModelCleanSerializer):
     class Meta:
         model = Recognition
-        fields = ["id", "member", "title", "awarded_on", "note"]
+        fields = [
+            "id",
+            "member",
+            "title",
+            "awarded_on",
+            "note",
+            "withdrawn_on",
+            "withdrawal_reason",
+        ]
 
 
 class ChapterSerializer(ModelCleanSerializer):

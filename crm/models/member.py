@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -234,6 +234,13 @@ class Member(models.Model):
         _("public description"), blank=True, help_text=_("Shown on the public map.")
     )
     show_on_map = models.BooleanField(_("show on map"), default=True)
+    show_programmes = models.BooleanField(
+        _("show its programmes publicly"),
+        default=False,
+        help_text=_(
+            "The member agrees that the programmes it took part in appear on its map card."
+        ),
+    )
     notes = models.TextField(_("internal notes"), blank=True, help_text=_("Never published."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -505,7 +512,13 @@ class Recognition(models.Model):
     )
     title = models.CharField(_("title"), max_length=120)
     awarded_on = models.DateField(_("awarded on"), validators=PAST_DATE_VALIDATORS)
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = models.CharField(
+        _("note"), max_length=300, blank=True, help_text=_("Why it was awarded.")
+    )
+    withdrawn_on = models.DateField(
+        _("withdrawn on"), null=True, blank=True, validators=PAST_DATE_VALIDATORS
+    )
+    withdrawal_reason = models.CharField(_("reason for withdrawal"), max_length=300, blank=True)
 
     CHAPTER_LOOKUP = "member__chapter"
 
@@ -518,7 +531,17 @@ class Recognition(models.Model):
                 fields=["member", "title", "awarded_on"],
                 name="recognition_unique_per_member_and_date",
                 violation_error_message=_("This member already has this title on this date."),
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=F("awarded_on")),
+                name="recognition_withdrawn_after_award",
+                violation_error_message=_("A title cannot be withdrawn before it was awarded."),
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True) | ~Q(withdrawal_reason=""),
+                name="recognition_withdrawal_has_reason",
+                violation_error_message=_("Give the reason for the withdrawal."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -304,6 +304,10 @@
         if (key.key === "Escape") { map.closePopup(); }
       });
       card.focus({ preventScroll: true });
+      // impact.js adds the member's programmes, when it allows them to be shown.
+      document.dispatchEvent(new CustomEvent("kn:card-open", {
+        detail: { id: p.id, card: card }
+      }));
     });
     return marker;
   }
