@@ -18,6 +18,7 @@ from api.views.members import (
     SchoolViewSet,
 )
 from api.views.network import ChapterViewSet, ContactViewSet, RecognitionViewSet, SectorViewSet
+from api.views.newsletter import NewsletterSubscriptionView
 from publicmap.views import MapFeedView
 
 
@@ -55,6 +56,11 @@ router.register("join-requests", JoinRequestViewSet, basename="join-request")
 
 v1 = [
     path("map/", MapFeedView.as_view(), name="map-feed"),
+    path(
+        "newsletter/subscriptions/",
+        NewsletterSubscriptionView.as_view(),
+        name="newsletter-subscriptions",
+    ),
     *router.urls,
 ]
 

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "geocoding",
     "exchange",
     "publicmap",
+    "mailings",
     "api",
     # After the project's apps, so that exchange's `import` and `export` commands (the
     # library's, with Kindnet's resources and checks) take the place of the library's.
@@ -538,3 +539,19 @@ if not (-180 <= _min_lon < _max_lon <= 180 and -90 <= _min_lat < _max_lat <= 90)
         "MAP_DEFAULT_BOUNDS must be minLon,minLat,maxLon,maxLat with -180 <= minLon < maxLon "
         "<= 180 and -90 <= minLat < maxLat <= 90."
     )
+
+# --- Newsletter and mailings (mailings) -----------------------------------------------
+# Sign-ups per client address (page and API, counted in the shared cache).
+NEWSLETTER_SIGNUP_RATE = env_rate("NEWSLETTER_SIGNUP_RATE", default="10/hour")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["newsletter"] = NEWSLETTER_SIGNUP_RATE
+# How long the confirmation link works; sign-ups never confirmed are deleted after
+# NEWSLETTER_UNCONFIRMED_DAYS by `manage.py purge_unconfirmed_subscribers` (daily cron).
+NEWSLETTER_CONFIRM_DAYS = env_int("NEWSLETTER_CONFIRM_DAYS", default=7, minimum=1, maximum=60)
+NEWSLETTER_UNCONFIRMED_DAYS = env_int(
+    "NEWSLETTER_UNCONFIRMED_DAYS", default=30, minimum=NEWSLETTER_CONFIRM_DAYS, maximum=365
+)
+# Messages per background task (one connection to the e-mail server each).
+MAILING_BATCH_SIZE = env_int("MAILING_BATCH_SIZE", default=500, minimum=1, maximum=10_000)
+# The website may post sign-ups from the browser (CORS_ALLOWED_ORIGINS).
+CORS_URLS_REGEX = r"^/api/(v1/map/|v1/newsletter/|schema/)"
+CORS_ALLOW_METHODS = [*CORS_ALLOW_METHODS, "POST"]

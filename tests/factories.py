@@ -389,3 +389,35 @@ class JoinRequestFactory(factory.django.DjangoModelFactory):
     resolution_file = factory.django.FileField(from_func=lambda: _pdf_file(), filename="a.pdf")
     privacy_consent_at = factory.LazyFunction(timezone.now)
     language = "it"
+
+
+class SubscriberFactory(factory.django.DjangoModelFactory):
+    """A newsletter subscriber who confirmed the address (double opt-in done)."""
+
+    class Meta:
+        model = "mailings.Subscriber"
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.org")
+    language = "en"
+    status = "confirmed"
+    confirmed_at = factory.LazyFunction(timezone.now)
+    consent_source = "sign-up page"
+    consent_wording_version = "2026-01"
+
+
+class AudienceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mailings.Audience"
+
+    name = factory.Sequence(lambda n: f"Audience {n}")
+
+
+class MailingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mailings.Mailing"
+
+    audience = factory.SubFactory(AudienceFactory)
+    subject_en = "Kindness in spring"
+    body_en = "Dear friends,\n\n**Twelve schools** joined this month. [Read more](https://kindness.example/news)."
+    subject_it = "La gentilezza in primavera"
+    body_it = "Care amiche e cari amici,\n\n**Dodici scuole** si sono unite questo mese."
