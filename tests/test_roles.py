@@ -28,10 +28,12 @@ from tests.conftest import login_verified
 from tests.factories import (
     AgreementFactory,
     AmbassadorFactory,
+    AudienceFactory,
     ChapterFactory,
     CompanyFactory,
     ContactFactory,
     JoinRequestFactory,
+    MailingFactory,
     MunicipalityFactory,
     MunicipalityReferenceFactory,
     OrganizationFactory,
@@ -79,6 +81,10 @@ PAGES: dict[str, tuple[str, bool]] = {
     "axes.AccessFailureLog": ("- - - - V", False),
     "axes.AccessLog": ("- - - - V", False),
     "otp_totp.TOTPDevice": ("- - - - C", False),  # staff's second factors
+    "mailings.Audience": ("C C V - C", True),
+    "mailings.Mailing": ("C C V - C", True),
+    "mailings.Subscriber": ("V - - V V", False),  # sign-ups: recorded, never written by staff
+    "mailings.Suppression": ("V - - V V", False),  # added (bounces) and deleted, never changed
 }
 # The staff API's endpoints and the page whose rights they follow; one line each.
 ENDPOINTS: dict[str, str] = {
@@ -124,6 +130,11 @@ OTHER_URLS: dict[str, str] = {
     "health": "public short answer, details for staff (tests/test_health.py)",
     "second_factor_setup": "staff signing in (tests/test_staff_login.py)",
     "second_factor_verify": "staff signing in (tests/test_staff_login.py)",
+    "newsletter-subscriptions": "public (tests/test_mailings.py)",
+    "newsletter_subscribe": "public",
+    "newsletter_check_inbox": "public",
+    "newsletter_confirm": "public, signed link (tests/test_mailings.py)",
+    "newsletter_unsubscribe": "public, signed link (tests/test_mailings.py)",
 }
 
 
@@ -208,6 +219,11 @@ def network(settings, tmp_path, django_user_model):
                 official_code="",
                 municipality_key=f"{country}:x",
             ),
+        }
+        audience = AudienceFactory(chapter=chapter)
+        records[chapter.country] |= {
+            "mailings.Audience": audience,
+            "mailings.Mailing": MailingFactory(audience=audience),
         }
     users = {}
     for role in (NA, CM, CV, DPO):
