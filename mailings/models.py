@@ -32,7 +32,9 @@ class Subscriber(models.Model):
     sent before they confirm through the link of the confirmation e-mail. The consent is
     recorded with its time, source, wording version and language."""
 
-    email = models.EmailField(_("e-mail"))
+    # Indexed as well as unique: the unique index leaves out erased rows, so equality
+    # lookups (sign-up, confirmation, the audience) could not use it.
+    email = models.EmailField(_("e-mail"), db_index=True)
     language = models.CharField(_("language"), max_length=2, choices=LANGUAGES, default="en")
     status = models.CharField(
         _("status"),
@@ -82,7 +84,7 @@ class Suppression(models.Model):
     """An address that receives no mailing any more, whoever holds it (subscriber, contact,
     ambassador): respected by the next batch of every mailing, even one being sent."""
 
-    email = models.EmailField(_("e-mail"))
+    email = models.EmailField(_("e-mail"), db_index=True)  # see Subscriber.email
     reason = models.CharField(_("reason"), max_length=12, choices=SuppressionReason.choices)
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, db_index=True)
     mailing = models.ForeignKey(
