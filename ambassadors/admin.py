@@ -25,7 +25,12 @@ class AmbassadorAdmin(MemberKindAdmin):
     list_select_related = ["chapter", "sponsor"]
     search_fields = ["first_name", "last_name", *MemberKindAdmin.search_fields]
     autocomplete_fields = ["sponsor"]
-    readonly_fields = ["name", "map_consent_at", *MemberKindAdmin.readonly_fields]
+    readonly_fields = [
+        "name",
+        "map_consent_at",
+        "email_consent_at",
+        *MemberKindAdmin.readonly_fields,
+    ]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -38,6 +43,7 @@ class AmbassadorAdmin(MemberKindAdmin):
                     ("appointed_on", "term_ends_on"),
                     "sponsor",
                     ("map_consent", "map_consent_at"),
+                    ("email_consent", "email_consent_at"),
                 ],
                 "description": _("Only the city is ever published; the street stays private."),
             },

@@ -66,6 +66,12 @@ class Ambassador(Member):
         help_text=_("Without consent the ambassador never appears on the map."),
     )
     map_consent_at = models.DateTimeField(_("consent recorded at"), null=True, blank=True)
+    email_consent = models.BooleanField(
+        _("agrees to receive the movement's e-mails"),
+        default=False,
+        help_text=_("Only people who agreed receive mailings (newsletter, news of the network)."),
+    )
+    email_consent_at = models.DateTimeField(_("e-mail consent given at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ambassador")
@@ -94,13 +100,17 @@ class Ambassador(Member):
             raise ValidationError({"sponsor": _("An ambassador cannot sponsor themselves.")})
 
     def save(self, *args, **kwargs) -> None:
-        previous = (
-            Ambassador.objects.filter(pk=self.pk).values_list("map_consent", flat=True).first()
+        previous, email_before = (
+            Ambassador.objects.filter(pk=self.pk)
+            .values_list("map_consent", "email_consent")
+            .first()
             if self.pk
             else None
-        )
+        ) or (None, None)
         super().save(*args, **kwargs)
-        ConsentEvent.objects.bulk_create(Ambassador.consent_changes([self], {self.pk: previous}))
+        events = Ambassador.consent_changes([self], {self.pk: previous})
+        email_event = ConsentEvent.email_consent_change(self, before=email_before, member=self)
+        ConsentEvent.objects.bulk_create([*events, *([email_event] if email_event else [])])
 
     @staticmethod
     def consent_changes(
@@ -134,3 +144,7 @@ class Ambassador(Member):
             self.map_consent_at = timezone.now()
         if not self.map_consent:
             self.map_consent_at = None
+        if self.email_consent and self.email_consent_at is None:
+            self.email_consent_at = timezone.now()
+        if not self.email_consent:
+            self.email_consent_at = None

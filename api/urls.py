@@ -19,6 +19,7 @@ from api.views.members import (
     SchoolViewSet,
 )
 from api.views.network import ChapterViewSet, ContactViewSet, RecognitionViewSet, SectorViewSet
+from api.views.newsletter import NewsletterSubscriptionView
 from impact.views import ImpactView, MemberProgrammesView
 from publicmap.views import MapFeedView
 
@@ -65,6 +66,11 @@ v1 = [
         "impact/members/<int:member_id>/",
         MemberProgrammesView.as_view(),
         name="impact-member-programmes",
+    ),
+    path(
+        "newsletter/subscriptions/",
+        NewsletterSubscriptionView.as_view(),
+        name="newsletter-subscriptions",
     ),
     *router.urls,
 ]

@@ -90,7 +90,7 @@ class ContactInline(admin.TabularInline):
     model = Contact
     formset = ContactInlineFormSet
     extra = 0
-    fields = ["name", "role", "email", "phone", "is_primary"]
+    fields = ["name", "role", "email", "phone", "is_primary", "email_consent"]
 
 
 class AgreementInline(admin.TabularInline):
@@ -258,10 +258,11 @@ class ContactAdmin(ChapterScopedAdmin, NetworkImportExportMixin, SimpleHistoryAd
     actions = [people_export]
     resource_classes = [ContactResource]
     list_display = ["name", "role", "member_link", "email", "phone", "is_primary"]
-    list_filter = ["is_primary", "member__kind", "member__chapter"]
+    list_filter = ["is_primary", "email_consent", "member__kind", "member__chapter"]
     list_select_related = ["member"]
     search_fields = ["name", "email", "member__name"]
     autocomplete_fields = ["member"]
+    readonly_fields = ["email_consent_at"]
 
     @admin.display(description=_("member"), ordering="member__name")
     def member_link(self, obj: Contact) -> str:

@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "exchange",
     "publicmap",
     "impact",
+    "mailings",
     "api",
     # The public front page (figures, map preview); no app imports it.
     "frontpage",
@@ -565,3 +566,18 @@ IMPACT_MAX_AGE = env_int("IMPACT_MAX_AGE", default=300)
 IMPACT_CACHE_TIMEOUT = env_int("IMPACT_CACHE_TIMEOUT", default=3600, minimum=1)
 IMPACT_THROTTLE_RATE = env_rate("IMPACT_THROTTLE_RATE", default="120/minute")
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["impact"] = IMPACT_THROTTLE_RATE
+# --- Newsletter and mailings (mailings) -----------------------------------------------
+# Sign-ups per client address (page and API, counted in the shared cache).
+NEWSLETTER_SIGNUP_RATE = env_rate("NEWSLETTER_SIGNUP_RATE", default="10/hour")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["newsletter"] = NEWSLETTER_SIGNUP_RATE
+# How long the confirmation link works; sign-ups never confirmed are deleted after
+# NEWSLETTER_UNCONFIRMED_DAYS by `manage.py purge_unconfirmed_subscribers` (daily cron).
+NEWSLETTER_CONFIRM_DAYS = env_int("NEWSLETTER_CONFIRM_DAYS", default=7, minimum=1, maximum=60)
+NEWSLETTER_UNCONFIRMED_DAYS = env_int(
+    "NEWSLETTER_UNCONFIRMED_DAYS", default=30, minimum=NEWSLETTER_CONFIRM_DAYS, maximum=365
+)
+# Messages per background task (one connection to the e-mail server each).
+MAILING_BATCH_SIZE = env_int("MAILING_BATCH_SIZE", default=500, minimum=1, maximum=10_000)
+# The website may post sign-ups from the browser (CORS_ALLOWED_ORIGINS).
+CORS_URLS_REGEX = r"^/api/(v1/map/|v1/impact/|v1/newsletter/|schema/)"
+CORS_ALLOW_METHODS = [*CORS_ALLOW_METHODS, "POST"]

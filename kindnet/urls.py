@@ -26,4 +26,6 @@ urlpatterns = [
     path("", include("crm.urls")),
     # The public member map and its embeddable widget.
     path("", include("publicmap.urls")),
+    # The newsletter's public pages: sign-up, confirmation, unsubscribe (mailings).
+    path("", include("mailings.urls")),
 ]

@@ -459,3 +459,33 @@ class RecognitionRuleFactory(factory.django.DjangoModelFactory):
 
 # impact adds its inline of deliveries to every member's admin page (impact/admin.py).
 INLINES.append("deliveries")
+class SubscriberFactory(factory.django.DjangoModelFactory):
+    """A newsletter subscriber who confirmed the address (double opt-in done)."""
+
+    class Meta:
+        model = "mailings.Subscriber"
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.org")
+    language = "en"
+    status = "confirmed"
+    confirmed_at = factory.LazyFunction(timezone.now)
+    consent_source = "sign-up page"
+    consent_wording_version = "2026-01"
+
+
+class AudienceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mailings.Audience"
+
+    name = factory.Sequence(lambda n: f"Audience {n}")
+
+
+class MailingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mailings.Mailing"
+
+    audience = factory.SubFactory(AudienceFactory)
+    subject_en = "Kindness in spring"
+    body_en = "Dear friends,\n\n**Twelve schools** joined this month. [Read more](https://kindness.example/news)."
+    subject_it = "La gentilezza in primavera"
+    body_it = "Care amiche e cari amici,\n\n**Dodici scuole** si sono unite questo mese."

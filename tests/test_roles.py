@@ -28,10 +28,12 @@ from tests.conftest import login_verified
 from tests.factories import (
     AgreementFactory,
     AmbassadorFactory,
+    AudienceFactory,
     ChapterFactory,
     CompanyFactory,
     ContactFactory,
     JoinRequestFactory,
+    MailingFactory,
     MunicipalityFactory,
     MunicipalityReferenceFactory,
     OrganizationFactory,
@@ -84,6 +86,10 @@ PAGES: dict[str, tuple[str, bool]] = {
     "impact.Measurement": ("C C V V C", True),
     "impact.Instrument": ("C V V V C", False),
     "impact.RecognitionRule": ("C V V V C", False),
+    "mailings.Audience": ("C C V - C", True),
+    "mailings.Mailing": ("C C V - C", True),
+    "mailings.Subscriber": ("V - - V V", False),  # sign-ups: recorded, never written by staff
+    "mailings.Suppression": ("V - - V V", False),  # added (bounces) and deleted, never changed
 }
 # The staff API's endpoints and the page whose rights they follow; one line each.
 ENDPOINTS: dict[str, str] = {
@@ -136,6 +142,11 @@ OTHER_URLS: dict[str, str] = {
     "second_factor_verify": "staff signing in (tests/test_staff_login.py)",
     "join_form_embed": "public (framed by JOIN_EMBED_ALLOWED_ORIGINS)",
     "join_embed_thanks": "public (framed by JOIN_EMBED_ALLOWED_ORIGINS)",
+    "newsletter-subscriptions": "public (tests/test_mailings.py)",
+    "newsletter_subscribe": "public",
+    "newsletter_check_inbox": "public",
+    "newsletter_confirm": "public, signed link (tests/test_mailings.py)",
+    "newsletter_unsubscribe": "public, signed link (tests/test_mailings.py)",
 }
 
 
@@ -221,6 +232,11 @@ def network(settings, tmp_path, django_user_model):
                 official_code="",
                 municipality_key=f"{country}:x",
             ),
+        }
+        audience = AudienceFactory(chapter=chapter)
+        records[chapter.country] |= {
+            "mailings.Audience": audience,
+            "mailings.Mailing": MailingFactory(audience=audience),
         }
     users = {}
     for role in (NA, CM, CV, DPO):

@@ -62,6 +62,7 @@ class ChapterScope(models.Model):
 class ConsentPurpose(models.TextChoices):
     MAP = "map", _("Appear on the public map")
     PRIVACY_NOTICE = "privacy_notice", _("Privacy notice of a join request")
+    EMAIL = "email", _("Receive the movement's e-mails")
 
 
 class ConsentAction(models.TextChoices):
@@ -106,6 +107,23 @@ class ConsentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()}: {self.get_action_display()}"
+
+    @classmethod
+    def email_consent_change(
+        cls, person, *, before: bool | None, member=None, source: str = ""
+    ) -> ConsentEvent | None:
+        """The event of a saved contact's or ambassador's e-mail consent (`email_consent`),
+        given its value before (None: new), or None when nothing changed."""
+        if bool(before) == person.email_consent:
+            return None
+        return cls(
+            email=person.email,
+            member=member,
+            purpose=ConsentPurpose.EMAIL,
+            action=ConsentAction.GIVEN if person.email_consent else ConsentAction.WITHDRAWN,
+            wording_version=settings.CONSENT_WORDING_VERSION,
+            source=source,
+        )
 
 
 class PersonalDataAccess(models.Model):

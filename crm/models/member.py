@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from crm.models.access import ConsentEvent
 from crm.validators import (
     PAST_DATE_VALIDATORS,
     fields_clean_with_phones,
@@ -457,6 +458,12 @@ class Contact(models.Model):
     is_primary = models.BooleanField(
         _("primary contact"), default=False, help_text=_("At most one per member.")
     )
+    email_consent = models.BooleanField(
+        _("agrees to receive the movement's e-mails"),
+        default=False,
+        help_text=_("Only people who agreed receive mailings (newsletter, news of the network)."),
+    )
+    email_consent_at = models.DateTimeField(_("e-mail consent given at"), null=True, blank=True)
 
     history = HistoricalRecords()
 
@@ -485,12 +492,24 @@ class Contact(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.normalize()
+        before = (
+            Contact.objects.filter(pk=self.pk).values_list("email_consent", flat=True).first()
+            if self.pk
+            else None
+        )
         super().save(*args, **kwargs)
+        event = ConsentEvent.email_consent_change(self, before=before, member=self.member)
+        if event is not None:
+            event.save()
 
     def normalize(self) -> None:
         """Text without control characters; the phone in E.164 when the member is at hand
         (no query: a number is never read in a guessed country; validation reads it)."""
         text_fields_clean(self)
+        if self.email_consent and self.email_consent_at is None:
+            self.email_consent_at = timezone.now()
+        if not self.email_consent:
+            self.email_consent_at = None
         if Contact.member.is_cached(self) and self.member is not None:
             self.phone = phone_normalize(self.phone, self.member.country)
 
