@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.db.models import Count, Prefetch
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +31,17 @@ from crm.admin_filters import (
     RegionFilter,
 )
 from crm.admin_scope import ChapterScopedAdmin
-from crm.models import Agreement, Chapter, Contact, Member, MembershipStatus, Recognition, Sector
+from crm.models import (
+    KIND_APP_LABELS,
+    Agreement,
+    Chapter,
+    Contact,
+    Member,
+    MemberKind,
+    MembershipStatus,
+    Recognition,
+    Sector,
+)
 from crm.pagination import CountCappedPaginator
 from crm.services import agreement_renew
 from exchange.admin import NetworkImportExportMixin
@@ -200,6 +215,16 @@ class MemberKindAdmin(
         return MembershipChangeList
 
 
+#: What the "Add member" page says of each kind, so staff pick the right one.
+KIND_DESCRIPTIONS = {
+    MemberKind.SCHOOL: _("A school or institute, with its ministry code and level."),
+    MemberKind.COMPANY: _("A business, with its VAT number and size."),
+    MemberKind.ORGANIZATION: _("An association, foundation, hospital, cultural venue, …"),
+    MemberKind.MUNICIPALITY: _("A municipality, placed from the official list of its country."),
+    MemberKind.AMBASSADOR: _("A person who volunteers for the movement."),
+}
+
+
 @admin.register(Member)
 class MemberAdmin(ChapterScopedAdmin, MemberListGeocodingAdminMixin, admin.ModelAdmin):
     """Every member of every kind in one list; each row opens its own kind's page."""
@@ -229,9 +254,54 @@ class MemberAdmin(ChapterScopedAdmin, MemberListGeocodingAdminMixin, admin.Model
             .prefetch_related(Prefetch("sectors", queryset=Sector.objects.order_by("name_en")))
         )
 
+    def kind_admins(self, request) -> list[tuple[str, admin.ModelAdmin]]:
+        """(kind, its admin) for each kind of member this user may add, in MemberKind order.
+
+        Looked up by label in the admin's registry: the core imports no kind app.
+        """
+        found = []
+        for kind in MemberKind:
+            model = apps.get_model(KIND_APP_LABELS[kind], kind.value)
+            model_admin = self.admin_site._registry.get(model)
+            if model_admin is not None and model_admin.has_add_permission(request):
+                found.append((kind, model_admin))
+        return found
+
     def has_add_permission(self, request) -> bool:
-        # A member is always created as its kind (school, company, …).
-        return False
+        # A member is always created as its kind: "Add" asks which (add_view).
+        return bool(self.kind_admins(request))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Asks for the kind of the new member, then leads to that kind's add form (a
+        popup of another form's "+" stays a popup)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        carried = {
+            key: request.GET[key] for key in (IS_POPUP_VAR, TO_FIELD_VAR) if key in request.GET
+        }
+        suffix = f"?{urlencode(carried)}" if carried else ""
+        kinds = [
+            {
+                "label": kind.label,
+                "description": KIND_DESCRIPTIONS.get(kind, ""),
+                "url": reverse(
+                    f"admin:{KIND_APP_LABELS[kind]}_{kind.value}_add",
+                    current_app=self.admin_site.name,
+                )
+                + suffix,
+            }
+            for kind, _model_admin in self.kind_admins(request)
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Add member: which kind?"),
+            "subtitle": None,
+            "opts": self.opts,
+            "kinds": kinds,
+            "is_popup": IS_POPUP_VAR in request.GET,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/crm/member/add_kind.html", context)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

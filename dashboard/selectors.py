@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from crm.models import Agreement, GeocodeStatus, Member
@@ -102,29 +101,48 @@ class MonthCount:
 
 def growth_by_month(user, *, today: datetime.date, months: int = 24) -> list[MonthCount]:
     """Members in the network at the end of each of the last `months` months: how many
-    there were before, then each month's additions (two queries)."""
-    first = today.replace(day=1)
+    there were before, then each month's additions (two queries).
+
+    The month of each row is found by comparing its creation with the months' first
+    instants, computed here in the local time zone: a TruncMonth would be a Python
+    function per row on SQLite (4 s at 100,000 members), and 24 conditional counts
+    compare every row 24 times. The comparisons form a binary search (`_bucket`), five
+    per row.
+    """
+    firsts = [today.replace(day=1)]
     for _ in range(months - 1):
-        first = (first - datetime.timedelta(days=1)).replace(day=1)
-    start = timezone.make_aware(datetime.datetime.combine(first, datetime.time()))
+        firsts.insert(0, (firsts[0] - datetime.timedelta(days=1)).replace(day=1))
+    bounds = [_day_start(day) for day in firsts]
     members = scope_queryset(Member.objects.all(), user)
-    before = members.filter(created_at__lt=start).count()
-    added = {
-        row["month"].date() if isinstance(row["month"], datetime.datetime) else row["month"]: row[
-            "added"
-        ]
-        for row in members.filter(created_at__gte=start)
-        .annotate(month=TruncMonth("created_at"))
-        .values("month")
-        .annotate(added=Count("pk"))
+    before = members.filter(created_at__lt=bounds[0]).count()
+    added = dict(
+        members.filter(created_at__gte=bounds[0])
+        .annotate(bucket=_bucket(bounds, 0, len(bounds)))
+        .values_list("bucket")
+        .annotate(count=Count("pk"))
         .order_by()
-    }
-    result, total, month = [], before, first
-    for _ in range(months):
-        total += added.get(month, 0)
-        result.append(MonthCount(month=month, added=added.get(month, 0), total=total))
-        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    )
+    result, total = [], before
+    for index, month in enumerate(firsts):
+        total += added.get(index, 0)
+        result.append(MonthCount(month=month, added=added.get(index, 0), total=total))
     return result
+
+
+def _bucket(bounds: list[datetime.datetime], low: int, high: int):
+    """The index i in [low, high) of the last bound at or before `created_at`."""
+    if high - low == 1:
+        return Value(low)
+    middle = (low + high) // 2
+    return Case(
+        When(created_at__lt=bounds[middle], then=_bucket(bounds, low, middle)),
+        default=_bucket(bounds, middle, high),
+        output_field=IntegerField(),
+    )
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
 def expiring_agreement_counts(user, *, today: datetime.date) -> dict[int, int]:

@@ -124,6 +124,7 @@ OTHER_URLS: dict[str, str] = {
     "health": "public short answer, details for staff (tests/test_health.py)",
     "second_factor_setup": "staff signing in (tests/test_staff_login.py)",
     "second_factor_verify": "staff signing in (tests/test_staff_login.py)",
+    "dashboard": "staff: the admin's home, by permission and scope (tests/test_dashboard.py)",
 }
 
 
