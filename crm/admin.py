@@ -241,6 +241,8 @@ class MemberAdmin(ChapterScopedAdmin, MemberListGeocodingAdminMixin, admin.Model
     ]
     list_filter = ["kind", *MemberKindAdmin.list_filter]
     list_select_related = ["chapter"]
+    # The name links to the member's own kind's page; no second link around it.
+    list_display_links = None
     search_fields = ["name", "city", "email"]
     list_per_page = 50
     show_full_result_count = False

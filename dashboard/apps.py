@@ -9,3 +9,6 @@ class DashboardConfig(AppConfig):
 
     name = "dashboard"
     verbose_name = _("Dashboard")
+
+    def ready(self) -> None:
+        from dashboard import receivers  # noqa: F401  (connects to network_changed)

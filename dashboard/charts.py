@@ -54,6 +54,7 @@ def growth_chart(labels: Sequence[str], totals: Sequence[int], *, title: str) ->
         fill=True,
         show_dots=False,
         x_label_rotation=0,
+        truncate_label=-1,
         show_minor_x_labels=False,
         x_labels_major_every=max(1, len(labels) // 6),
         include_x_axis=True,
@@ -66,7 +67,9 @@ def growth_chart(labels: Sequence[str], totals: Sequence[int], *, title: str) ->
 
 def region_chart(labels: Sequence[str], counts: Sequence[int], *, title: str) -> str:
     """Active members by region or canton, the largest first, as a data: URL."""
-    chart = pygal.HorizontalBar(**{**CHART_OPTIONS, "height": max(160, 40 + 26 * len(labels))})
+    chart = pygal.HorizontalBar(
+        **{**CHART_OPTIONS, "height": max(160, 40 + 26 * len(labels))}, truncate_label=-1
+    )
     chart.title = title
     # pygal draws a horizontal bar chart from the bottom up: reverse to read top-down.
     chart.x_labels = list(reversed(labels))

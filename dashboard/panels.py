@@ -18,12 +18,13 @@ from urllib.parse import urlencode
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from crm.models import KIND_APP_LABELS, GeocodeStatus, MemberKind
 from dashboard import charts, selectors
+from dashboard.cache import figures_cached
 from municipalities.models import PENDING_STATUSES
 
 
@@ -46,7 +47,16 @@ class Figures:
 
     @cached_property
     def active_groups(self) -> list[selectors.ActiveGroup]:
-        return selectors.active_members_grouped(self.user, today=self.today)
+        return self.cached(selectors.active_members_grouped)
+
+    def cached(self, selector: Callable):
+        """`selector(user, today=…)`, kept until the network changes (dashboard/cache.py)."""
+        return figures_cached(
+            selector.__name__,
+            self.user,
+            self.today,
+            lambda: selector(self.user, today=self.today),
+        )
 
 
 def changelist_url(app_label: str, model: str, **query) -> str:
@@ -110,7 +120,7 @@ def active_members_panel(figures: Figures) -> Panel:
 
 
 def new_members_panel(figures: Figures) -> Panel:
-    counts = selectors.new_members(figures.user, today=figures.today)
+    counts = figures.cached(selectors.new_members)
     change = counts.this_year - counts.last_year_same_days
     return Panel(
         key="new-members",
@@ -131,8 +141,8 @@ def new_members_panel(figures: Figures) -> Panel:
 
 
 def expiring_agreements_panel(figures: Figures) -> Panel:
-    counts = selectors.expiring_agreement_counts(figures.user, today=figures.today)
-    soonest = selectors.agreements_ending_soonest(figures.user, today=figures.today)
+    counts = figures.cached(selectors.expiring_agreement_counts)
+    soonest = figures.cached(selectors.agreements_ending_soonest)
     return Panel(
         key="expiring-agreements",
         title=_("Agreements expiring"),
@@ -210,15 +220,20 @@ def not_on_map_panel(figures: Figures) -> Panel:
 
 
 def growth_panel(figures: Figures) -> Panel:
-    months = selectors.growth_by_month(figures.user, today=figures.today)
-    labels = [formats.date_format(row.month, "M Y") for row in months]
+    months = figures.cached(selectors.growth_by_month)
+    labels = [formats.date_format(row.month, "M y") for row in months]
     title = _("Members in the network, month by month")
     return Panel(
         key="growth",
         title=_("Growth"),
         template="dashboard/panels/chart.html",
         context={
-            "chart": charts.growth_chart(labels, [row.total for row in months], title=title),
+            "chart": figures_cached(
+                f"growth_chart:{get_language()}",
+                figures.user,
+                figures.today,
+                lambda: charts.growth_chart(labels, [row.total for row in months], title=title),
+            ),
             "caption": title,
             "alt": _(
                 "Line chart: %(start)s members at the end of %(first)s, %(end)s at the end "
@@ -264,8 +279,15 @@ def regions_panel(figures: Figures) -> Panel:
         title=_("Regions and cantons"),
         template="dashboard/panels/chart.html",
         context={
-            "chart": charts.region_chart(
-                [label for label, _count in shown], [count for _label, count in shown], title=title
+            "chart": figures_cached(
+                f"regions_chart:{get_language()}",
+                figures.user,
+                figures.today,
+                lambda: charts.region_chart(
+                    [label for label, _count in shown],
+                    [count for _label, count in shown],
+                    title=title,
+                ),
             )
             if shown
             else None,

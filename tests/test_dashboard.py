@@ -263,3 +263,17 @@ def test_the_dashboard_costs_the_same_queries_at_any_size(
     # Session, user, second factor; then the panels' queries (dashboard/selectors.py).
     with django_assert_num_queries(13):
         assert admin_client.get("/admin/").status_code == 200
+    # Until the network changes, the figures of the whole network come from the cache;
+    # the to-do lists (join requests, members not on the map) are read again.
+    with django_assert_num_queries(7):
+        assert admin_client.get("/admin/").status_code == 200
+
+
+def test_a_change_of_the_network_shows_at_the_next_visit(admin_client, private_root):
+    network_build(1)
+    before = _panel(admin_client.get("/admin/"), "expiring-agreements")["horizons"][0]["count"]
+    AgreementFactory(ends_on=today() + datetime.timedelta(days=3))  # network_changed
+    after = _panel(admin_client.get("/admin/"), "expiring-agreements")["horizons"][0]["count"]
+    assert after == before + 1
+    JoinRequestFactory(municipality_key="IT:new")  # not the network: read at every visit
+    assert _panel(admin_client.get("/admin/"), "join-requests")["waiting"].total == 2
