@@ -141,4 +141,6 @@ def test_the_members_list_and_a_members_page_pass_axe_at_1280_px(staff_page, dem
     screenshot_save(page, "members-list.png")
     page.click("#result_list tbody tr:first-child td.field-name_link a")
     page.wait_for_selector(".kindnet-member-map .leaflet-marker-icon")
-    assert axe_blocking(page) == []
+    found = axe_blocking(page)
+    print("\n".join(found))
+    assert found == []
