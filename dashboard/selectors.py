@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm.models import Agreement, GeocodeStatus, Member
@@ -200,9 +201,12 @@ def members_not_on_map(user, *, limit: int = 8) -> tuple[dict[str, int], list[Me
     """({status: count} of members geocoding could not place, the first of them by name)."""
     stuck = scope_queryset(Member.objects.filter(geocode_status__in=NOT_ON_MAP_STATUSES), user)
     counts = dict(stuck.values_list("geocode_status").annotate(count=Count("pk")).order_by())
+    # Ordered on an expression, not on the name's index: walking every member in name
+    # order to find the few stuck ones of a chapter cost SQLite 180 ms at 100,000 members;
+    # the status index finds them and a sort of those few follows.
     first = list(
         stuck.only("name", "kind", "city", "geocode_status", "geocode_error").order_by(
-            "name", "pk"
+            Lower("name"), "pk"
         )[:limit]
     )
     return {status: counts.get(status, 0) for status in NOT_ON_MAP_STATUSES}, first
