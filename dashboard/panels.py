@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_countries import countries
 
@@ -320,9 +320,6 @@ PANELS: list[tuple[PanelFunction, tuple[str, ...]]] = [
     (growth_panel, ("crm.view_member",)),
     (regions_panel, ("crm.view_member",)),
 ]
-
-#: Shown in the page's title.
-DASHBOARD_TITLE = gettext_lazy("Dashboard")
 
 
 def panels_for(request: HttpRequest, today: datetime.date) -> list[Panel]:

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from dashboard.panels import DASHBOARD_TITLE, panels_for
+from dashboard.panels import panels_for
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -15,7 +15,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     site = admin.site
     context = site.each_context(request)
     context.update(
-        title=DASHBOARD_TITLE,
+        title=site.index_title,  # "Network administration", as Django's index said
         subtitle=None,
         panels=panels_for(request, timezone.localdate()),
         # The sections of the nav sidebar, listed again below the panels.

@@ -111,7 +111,7 @@ def test_the_dashboard_leads_to_the_agreements_expiring_in_30_days(staff_page, d
     AgreementFactory(ends_on=today() + datetime.timedelta(days=50))
     page = staff_page
     page.goto(f"{page.kn_url}/admin/")
-    assert page.inner_text("h1") == "Dashboard"
+    assert page.inner_text("h1") == "Network administration"
     assert axe_blocking(page) == []
     screenshot_save(page, "dashboard.png")
     page.screenshot(
