@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +31,17 @@ from crm.admin_filters import (
     RegionFilter,
 )
 from crm.admin_scope import ChapterScopedAdmin
-from crm.models import Agreement, Chapter, Contact, Member, MembershipStatus, Recognition, Sector
+from crm.models import (
+    KIND_APP_LABELS,
+    Agreement,
+    Chapter,
+    Contact,
+    Member,
+    MemberKind,
+    MembershipStatus,
+    Recognition,
+    Sector,
+)
 from crm.pagination import CountCappedListAdmin
 from crm.services import agreement_renew
 from exchange.admin import NetworkImportExportMixin
@@ -153,7 +168,9 @@ class MemberKindAdmin(
     Each kind names its import/export resource in `resource_classes`.
     """
 
-    list_display = ["name", "city", country_name, "chapter", "membership_label", "geocode_status"]
+    # No country column: the chapter is the country's (and the country is a filter); at
+    # 1,280 px beside the sidebar and the filters every column stays in sight.
+    list_display = ["name", "city", "chapter", "membership_label", "geocode_status"]
     list_filter = [
         MembershipStatusFilter,
         AgreementExpiringFilter,
@@ -201,38 +218,87 @@ class MemberKindAdmin(
         return MembershipChangeList
 
 
+#: What the "Add member" page says of each kind, so staff pick the right one.
+KIND_DESCRIPTIONS = {
+    MemberKind.SCHOOL: _("A school or institute, with its ministry code and level."),
+    MemberKind.COMPANY: _("A business, with its VAT number and size."),
+    MemberKind.ORGANIZATION: _("An association, foundation, hospital, cultural venue, …"),
+    MemberKind.MUNICIPALITY: _("A municipality, placed from the official list of its country."),
+    MemberKind.AMBASSADOR: _("A person who volunteers for the movement."),
+}
+
+
 @admin.register(Member)
 class MemberAdmin(
     ChapterScopedAdmin, CountCappedListAdmin, MemberListGeocodingAdminMixin, admin.ModelAdmin
 ):
     """Every member of every kind in one list; each row opens its own kind's page."""
 
+    # What tells members apart at a glance; country and sectors are filters (1,280 px).
     list_display = [
         "name_link",
         "kind",
         "city",
-        country_name,
         "chapter",
         "membership_label",
         "geocode_status",
-        "sector_list",
     ]
     list_filter = ["kind", *MemberKindAdmin.list_filter]
     list_select_related = ["chapter"]
+    # The name links to the member's own kind's page; no second link around it.
+    list_display_links = None
     search_fields = ["name", "city", "email"]
     list_per_page = 50
     formfield_overrides = URL_FIELD_OVERRIDES
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related(Prefetch("sectors", queryset=Sector.objects.order_by("name_en")))
-        )
+    def kind_admins(self, request) -> list[tuple[str, admin.ModelAdmin]]:
+        """(kind, its admin) for each kind of member this user may add, in MemberKind order.
+
+        Looked up by label in the admin's registry: the core imports no kind app.
+        """
+        found = []
+        for kind in MemberKind:
+            model = apps.get_model(KIND_APP_LABELS[kind], kind.value)
+            model_admin = self.admin_site._registry.get(model)
+            if model_admin is not None and model_admin.has_add_permission(request):
+                found.append((kind, model_admin))
+        return found
 
     def has_add_permission(self, request) -> bool:
-        # A member is always created as its kind (school, company, …).
-        return False
+        # A member is always created as its kind: "Add" asks which (add_view).
+        return bool(self.kind_admins(request))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Asks for the kind of the new member, then leads to that kind's add form (a
+        popup of another form's "+" stays a popup)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        carried = {
+            key: request.GET[key] for key in (IS_POPUP_VAR, TO_FIELD_VAR) if key in request.GET
+        }
+        suffix = f"?{urlencode(carried)}" if carried else ""
+        kinds = [
+            {
+                "label": kind.label,
+                "description": KIND_DESCRIPTIONS.get(kind, ""),
+                "url": reverse(
+                    f"admin:{KIND_APP_LABELS[kind]}_{kind.value}_add",
+                    current_app=self.admin_site.name,
+                )
+                + suffix,
+            }
+            for kind, _model_admin in self.kind_admins(request)
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Add member: which kind?"),
+            "subtitle": None,
+            "opts": self.opts,
+            "kinds": kinds,
+            "is_popup": IS_POPUP_VAR in request.GET,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/crm/member/add_kind.html", context)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -247,10 +313,6 @@ class MemberAdmin(
 
     def get_changelist(self, request, **kwargs):
         return MembershipChangeList
-
-    @admin.display(description=_("sectors"))
-    def sector_list(self, obj: Member) -> str:
-        return ", ".join(sector.name for sector in obj.sectors.all())
 
 
 @admin.register(Contact)

@@ -1,22 +1,34 @@
-"""Technical records in the admin (API tokens, background task results): superusers only.
+"""Technical records in the admin (API tokens, background task results, login attempts and
+lockouts, second-factor devices): superusers only, hidden from other staff whatever their
+permissions say, in the index, the nav sidebar and by URL.
 
 A token is a password: a staff member who could read the superuser's token would act
-as the superuser through the API. Task results hold internal arguments and errors.
+as the superuser through the API. Task results hold internal arguments and errors; login
+records hold addresses; a second-factor device holds its secret.
 The libraries register their admins first (they come before `kindnet` in
 INSTALLED_APPS); here each one is registered again behind a superuser check.
 """
 
 from __future__ import annotations
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
-TECHNICAL_MODELS: tuple[type[models.Model], ...] = (TokenProxy, DBTaskResult)
+TECHNICAL_MODELS: tuple[type[models.Model], ...] = (
+    TokenProxy,
+    DBTaskResult,
+    AccessAttempt,
+    AccessFailureLog,
+    AccessLog,
+    TOTPDevice,
+)
 
 
 def _superuser(request: HttpRequest) -> bool:

@@ -125,6 +125,8 @@ INSTALLED_APPS = [
     "api",
     # The public front page (figures, map preview); no app imports it.
     "frontpage",
+    # The staff's home: the admin's first page (issue 15).
+    "dashboard",
     # After the project's apps, so that exchange's `import` and `export` commands (the
     # library's, with Kindnet's resources and checks) take the place of the library's.
     "import_export",

@@ -18,6 +18,8 @@ urlpatterns = [
     path("account/second-factor/", views.second_factor_verify, name="second_factor_verify"),
     path("account/second-factor/setup/", views.second_factor_setup, name="second_factor_setup"),
     path("health/", views.health, name="health"),
+    # The dashboard is the admin's home (/admin/): before the admin's own index.
+    path("admin/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     # Join requests of municipalities: public form, search, staff download (issue 5).

@@ -147,6 +147,7 @@ OTHER_URLS: dict[str, str] = {
     "newsletter_check_inbox": "public",
     "newsletter_confirm": "public, signed link (tests/test_mailings.py)",
     "newsletter_unsubscribe": "public, signed link (tests/test_mailings.py)",
+    "dashboard": "staff: the admin's home, by permission and scope (tests/test_dashboard.py)",
 }
 
 

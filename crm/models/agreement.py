@@ -227,7 +227,12 @@ class Agreement(models.Model):
         verbose_name = _("agreement")
         verbose_name_plural = _("agreements")
         ordering = ["-starts_on", "reference"]
-        indexes = [models.Index(fields=["-starts_on", "reference"])]  # the list's order
+        indexes = [
+            models.Index(fields=["-starts_on", "reference"]),  # the list's order
+            # Agreements ending soon (the dashboard, the expiring filter, renewals): a
+            # range of end dates, not a scan of every agreement.
+            models.Index(fields=["ends_on"], name="crm_agreement_ends_on_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
