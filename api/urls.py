@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework import routers
 from rest_framework.permissions import IsAuthenticated
 
+from api.views.activities import ActivityViewSet, FollowUpViewSet
 from api.views.agreements import AgreementViewSet
 from api.views.join_requests import JoinRequestViewSet
 from api.views.members import (
@@ -45,6 +46,8 @@ ENDPOINTS = {
     "recognitions": RecognitionViewSet,
     "chapters": ChapterViewSet,
     "sectors": SectorViewSet,
+    "activities": ActivityViewSet,
+    "follow-ups": FollowUpViewSet,
 }
 
 router = Router()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from activities.admin import MemberTimelineAdminMixin
 from crm.admin_access import people_export
 from crm.admin_filters import (
     AgreementExpiringFilter,
@@ -90,7 +91,7 @@ class ContactInline(admin.TabularInline):
     model = Contact
     formset = ContactInlineFormSet
     extra = 0
-    fields = ["name", "role", "email", "phone", "is_primary"]
+    fields = ["name", "role", "email", "phone", "language", "is_primary"]
 
 
 class AgreementInline(admin.TabularInline):
@@ -142,7 +143,11 @@ class MembershipChangeList(ChangeList):
 
 
 class MemberKindAdmin(
-    ChapterScopedAdmin, MemberGeocodingAdminMixin, NetworkImportExportMixin, SimpleHistoryAdmin
+    ChapterScopedAdmin,
+    MemberTimelineAdminMixin,
+    MemberGeocodingAdminMixin,
+    NetworkImportExportMixin,
+    SimpleHistoryAdmin,
 ):
     """Shared by every kind's admin: columns, filters, inlines and constant-query lists.
 
@@ -357,7 +362,14 @@ class AgreementAdmin(ChapterScopedAdmin, NetworkImportExportMixin, SimpleHistory
         (None, {"fields": ["member", "reference", "type", "status_label"]}),
         (
             _("Dates"),
-            {"fields": ["signed_on", ("starts_on", "ends_on"), ("auto_renew", "renewal_months")]},
+            {
+                "fields": [
+                    "signed_on",
+                    ("starts_on", "ends_on"),
+                    ("auto_renew", "renewal_months"),
+                    "remind_member",
+                ]
+            },
         ),
         (_("Document"), {"fields": ["signatories", "document"]}),
         (

@@ -19,9 +19,16 @@ from crm.scope import scope_queryset
 
 
 def private_document_response(
-    request: HttpRequest, *, queryset: models.QuerySet, lookup: dict, field: str, filename: str
+    request: HttpRequest,
+    *,
+    queryset: models.QuerySet,
+    lookup: dict,
+    field: str,
+    filename: str,
+    content_type: str = "application/pdf",
 ) -> FileResponse:
-    """The file in `field` of the row `lookup` finds, for a user who may view that row."""
+    """The file in `field` of the row `lookup` finds, for a user who may view that row.
+    Always a download (`as_attachment`, nosniff): never shown inline in the admin's origin."""
     model = queryset.model
     if not request.user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}"):
         raise PermissionDenied
@@ -37,7 +44,7 @@ def private_document_response(
         handle,
         as_attachment=True,
         filename=filename.format(row=row),
-        content_type="application/pdf",
+        content_type=content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -21,6 +21,7 @@ from kindnet.client_address import trusted_proxies_parse
 from kindnet.env import (
     env_bool,
     env_choice,
+    env_day_list,
     env_float,
     env_floats,
     env_http_url,
@@ -119,6 +120,8 @@ INSTALLED_APPS = [
     "geocoding",
     "exchange",
     "publicmap",
+    # Activities and follow-ups logged on members, the member's timeline (issue 15).
+    "activities",
     "api",
     # After the project's apps, so that exchange's `import` and `export` commands (the
     # library's, with Kindnet's resources and checks) take the place of the library's.
@@ -392,6 +395,9 @@ HEALTH_DISK_MIN_FREE_MB = env_int("HEALTH_DISK_MIN_FREE_MB", default=1024, minim
 # --- The network core (crm) -----------------------------------------------------------
 AGREEMENT_REFERENCE_PREFIX = env_str("AGREEMENT_REFERENCE_PREFIX", default="IKM")
 AGREEMENT_EXPIRING_DAYS = env_int("AGREEMENT_EXPIRING_DAYS", default=60, minimum=1)
+# Reminders before an agreement (or a mayor's term) ends, in days; each sent once
+# (`manage.py renewals`, daily).
+AGREEMENT_REMINDER_DAYS = env_day_list("AGREEMENT_REMINDER_DAYS", default=[60, 30, 7])
 
 # --- REST API (api) -------------------------------------------------------------------
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", default=200, minimum=1)

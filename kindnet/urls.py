@@ -26,4 +26,6 @@ urlpatterns = [
     path("", include("crm.urls")),
     # The public member map and its embeddable widget.
     path("", include("publicmap.urls")),
+    # Attachments of activities: the staff download (activities/views.py).
+    path("", include("activities.urls")),
 ]

@@ -389,3 +389,24 @@ class JoinRequestFactory(factory.django.DjangoModelFactory):
     resolution_file = factory.django.FileField(from_func=lambda: _pdf_file(), filename="a.pdf")
     privacy_consent_at = factory.LazyFunction(timezone.now)
     language = "it"
+
+
+class ActivityFactory(MemberPartFactory):
+    """A meeting with a school today (activities app)."""
+
+    class Meta:
+        model = "activities.Activity"
+
+    kind = "meeting"
+    happened_on = factory.LazyFunction(today)
+    summary = factory.Sequence(lambda n: f"Talked about the kindness week, round {n}.")
+
+
+class FollowUpFactory(MemberPartFactory):
+    """Something to do about a school, due in a week (activities app)."""
+
+    class Meta:
+        model = "activities.FollowUp"
+
+    title = factory.Sequence(lambda n: f"Call back about the workshop {n}")
+    due_on = factory.LazyFunction(lambda: today() + datetime.timedelta(days=7))

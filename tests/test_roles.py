@@ -26,11 +26,13 @@ from api.urls import router
 from crm.models import ChapterScope
 from tests.conftest import login_verified
 from tests.factories import (
+    ActivityFactory,
     AgreementFactory,
     AmbassadorFactory,
     ChapterFactory,
     CompanyFactory,
     ContactFactory,
+    FollowUpFactory,
     JoinRequestFactory,
     MunicipalityFactory,
     MunicipalityReferenceFactory,
@@ -79,6 +81,8 @@ PAGES: dict[str, tuple[str, bool]] = {
     "axes.AccessFailureLog": ("- - - - V", False),
     "axes.AccessLog": ("- - - - V", False),
     "otp_totp.TOTPDevice": ("- - - - C", False),  # staff's second factors
+    "activities.Activity": ("C C V V C", True),
+    "activities.FollowUp": ("C C V V C", True),
 }
 # The staff API's endpoints and the page whose rights they follow; one line each.
 ENDPOINTS: dict[str, str] = {
@@ -94,6 +98,8 @@ ENDPOINTS: dict[str, str] = {
     "chapters": "crm.Chapter",
     "sectors": "crm.Sector",
     "join-requests": "municipalities.JoinRequest",
+    "activities": "activities.Activity",
+    "follow-ups": "activities.FollowUp",
 }
 READ_ONLY_ENDPOINTS = {"members", "join-requests"}  # join requests change by approve/reject
 # Every other URL of the site (by name), with who may use it; one line each.
@@ -124,6 +130,7 @@ OTHER_URLS: dict[str, str] = {
     "health": "public short answer, details for staff (tests/test_health.py)",
     "second_factor_setup": "staff signing in (tests/test_staff_login.py)",
     "second_factor_verify": "staff signing in (tests/test_staff_login.py)",
+    "activity_attachment": "staff document (tests/test_activities.py)",
 }
 
 
@@ -209,6 +216,10 @@ def network(settings, tmp_path, django_user_model):
                 municipality_key=f"{country}:x",
             ),
         }
+    for chapter in (it, ch):
+        school = records[chapter.country]["crm.Member"]
+        records[chapter.country]["activities.Activity"] = ActivityFactory(member=school)
+        records[chapter.country]["activities.FollowUp"] = FollowUpFactory(member=school)
     users = {}
     for role in (NA, CM, CV, DPO):
         group = Group.objects.get(name=role)
