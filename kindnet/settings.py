@@ -444,6 +444,8 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status`; the join requests' one is named after its model.
     "ENUM_NAME_OVERRIDES": {
         "JoinRequestStatusEnum": "municipalities.models.JoinRequestStatus",
+        "ActivityKindEnum": "activities.models.ActivityKind",
+        "KindEnum": "crm.models.MemberKind",
     },
 }
 # The website's origins, e.g. https://www.kindness.example; only the public
