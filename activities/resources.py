@@ -90,6 +90,8 @@ class ActivityResource(MatchedByValuesResource):
     key_columns = ("member", "kind", "happened_on", "summary")
     required_columns = ("member_kind", "member", "happened_on", "summary")
     match_fields = ("kind", "happened_on", "summary")
+    #: The contacts column names people, and summaries often do: exported like contacts.
+    export_permission = "crm.export_contact"
 
     staff = fields.Field(attribute="staff", column_name="staff", widget=StaffUserWidget())
     contacts = fields.Field(column_name="contacts", readonly=True)
