@@ -27,7 +27,16 @@ from crm.admin_filters import (
     RegionFilter,
 )
 from crm.admin_scope import ChapterScopedAdmin
-from crm.models import Agreement, Chapter, Contact, Member, MembershipStatus, Recognition, Sector
+from crm.models import (
+    Agreement,
+    AgreementNotice,
+    Chapter,
+    Contact,
+    Member,
+    MembershipStatus,
+    Recognition,
+    Sector,
+)
 from crm.pagination import CountCappedPaginator
 from crm.services import agreement_renew
 from exchange.admin import NetworkImportExportMixin
@@ -121,6 +130,28 @@ class AgreementInline(admin.TabularInline):
 class RecognitionInline(admin.TabularInline):
     model = Recognition
     extra = 0
+
+
+class AgreementNoticeInline(admin.TabularInline):
+    """The reminders and notices `manage.py renewals` sent about the agreement: a record,
+    never edited by hand."""
+
+    model = AgreementNotice
+    extra = 0
+    can_delete = False
+    fields = ["kind", "days_before", "ends_on", "sent_at", "recipients"]
+    readonly_fields = fields
+    verbose_name_plural = _("reminders and notices sent")
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Part of the agreement's record: whoever may view the agreement sees them.
+        return request.user.has_perm("crm.view_agreement")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 ADDRESS_FIELDSET = (
@@ -357,6 +388,7 @@ class AgreementAdmin(ChapterScopedAdmin, NetworkImportExportMixin, SimpleHistory
     search_fields = ["reference", "member__name", "signatories"]
     autocomplete_fields = ["member", "renews"]
     readonly_fields = ["status_label", "renewed_by_link", "created_at", "updated_at"]
+    inlines = [AgreementNoticeInline]
     actions = ["renew_selected"]
     fieldsets = [
         (None, {"fields": ["member", "reference", "type", "status_label"]}),

@@ -303,3 +303,16 @@ def test_reminder_days_setting_is_checked(monkeypatch):
     monkeypatch.setenv("AGREEMENT_REMINDER_DAYS", "60,soon")
     with pytest.raises(ImproperlyConfigured, match="AGREEMENT_REMINDER_DAYS"):
         env_day_list("AGREEMENT_REMINDER_DAYS", default=[60, 30, 7])
+
+
+def test_the_agreement_page_lists_the_notices_sent(staff):
+    from django.test import Client
+
+    from tests.conftest import login_verified
+
+    agreement = ending(30)
+    run()
+    client = login_verified(Client(), staff["emma"])
+    page = client.get(f"/admin/crm/agreement/{agreement.pk}/change/").content.decode()
+    assert "Reminders and notices sent" in page
+    assert "giulia@kindness.example" in page and "emma@kindness.example" in page
