@@ -26,8 +26,9 @@ def follow_ups_due(
     user, today: datetime.date | None = None, *, limit: int = FOLLOW_UPS_DUE_LIMIT
 ) -> list[FollowUp]:
     """The open follow-ups assigned to `user` that are due on `today` or overdue, the longest
-    overdue first, at most `limit`, within the user's chapters. One query; each row has its
-    `member` and an `is_overdue` flag (due before `today`)."""
+    overdue first, at most `limit`, within the user's chapters. One query (and the user's
+    chapters, once per request: `crm.scope.user_chapter_ids` keeps them on the user); each
+    row has its `member` and an `is_overdue` flag (due before `today`)."""
     today = today or timezone.localdate()
     rows = (
         scope_queryset(FollowUp.objects.filter(assignee=user), user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+from pathlib import PurePath
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import FileResponse, HttpRequest
@@ -12,17 +13,20 @@ from activities.models import Activity
 from crm.views import private_document_response
 
 
+def _extension(activity: Activity) -> str:
+    return PurePath(activity.attachment_name or activity.attachment.name).suffix.lower()
+
+
 @staff_member_required
 @require_GET
 def activity_attachment(request: HttpRequest, pk: int) -> FileResponse:
-    activity = Activity.objects.filter(pk=pk).values("attachment", "attachment_name").first()
-    name = (activity and (activity["attachment_name"] or activity["attachment"])) or ""
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     return private_document_response(
         request,
         queryset=Activity.objects.all(),
         lookup={"pk": pk},
         field="attachment",
-        filename=f"activity-{{row.pk}}.{extension}" if extension else "activity-{row.pk}",
-        content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+        filename=lambda activity: f"activity-{activity.pk}{_extension(activity)}",
+        content_type=lambda activity: (
+            mimetypes.guess_type(f"x{_extension(activity)}")[0] or "application/octet-stream"
+        ),
     )

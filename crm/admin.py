@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Count, Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -27,16 +28,7 @@ from crm.admin_filters import (
     RegionFilter,
 )
 from crm.admin_scope import ChapterScopedAdmin
-from crm.models import (
-    Agreement,
-    AgreementNotice,
-    Chapter,
-    Contact,
-    Member,
-    MembershipStatus,
-    Recognition,
-    Sector,
-)
+from crm.models import Agreement, Chapter, Contact, Member, MembershipStatus, Recognition, Sector
 from crm.pagination import CountCappedPaginator
 from crm.services import agreement_renew
 from exchange.admin import NetworkImportExportMixin
@@ -130,28 +122,6 @@ class AgreementInline(admin.TabularInline):
 class RecognitionInline(admin.TabularInline):
     model = Recognition
     extra = 0
-
-
-class AgreementNoticeInline(admin.TabularInline):
-    """The reminders and notices `manage.py renewals` sent about the agreement: a record,
-    never edited by hand."""
-
-    model = AgreementNotice
-    extra = 0
-    can_delete = False
-    fields = ["kind", "days_before", "ends_on", "sent_at", "recipients"]
-    readonly_fields = fields
-    verbose_name_plural = _("reminders and notices sent")
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        # Part of the agreement's record: whoever may view the agreement sees them.
-        return request.user.has_perm("crm.view_agreement")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 ADDRESS_FIELDSET = (
@@ -387,8 +357,13 @@ class AgreementAdmin(ChapterScopedAdmin, NetworkImportExportMixin, SimpleHistory
     paginator = CountCappedPaginator
     search_fields = ["reference", "member__name", "signatories"]
     autocomplete_fields = ["member", "renews"]
-    readonly_fields = ["status_label", "renewed_by_link", "created_at", "updated_at"]
-    inlines = [AgreementNoticeInline]
+    readonly_fields = [
+        "status_label",
+        "renewed_by_link",
+        "notices_sent",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["renew_selected"]
     fieldsets = [
         (None, {"fields": ["member", "reference", "type", "status_label"]}),
@@ -406,7 +381,14 @@ class AgreementAdmin(ChapterScopedAdmin, NetworkImportExportMixin, SimpleHistory
         (_("Document"), {"fields": ["signatories", "document"]}),
         (
             _("Renewal and termination"),
-            {"fields": ["renews", "renewed_by_link", ("terminated_on", "termination_reason")]},
+            {
+                "fields": [
+                    "renews",
+                    "renewed_by_link",
+                    ("terminated_on", "termination_reason"),
+                    "notices_sent",
+                ]
+            },
         ),
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
@@ -440,6 +422,35 @@ class AgreementAdmin(ChapterScopedAdmin, NetworkImportExportMixin, SimpleHistory
                 ),
             )
             or "—"
+        )
+
+    @admin.display(description=_("reminders and notices sent"))
+    def notices_sent(self, obj: Agreement) -> str:
+        """What `manage.py renewals` sent about this agreement, and to whom: a record."""
+        notices = list(obj.notices.order_by("sent_at")) if obj.pk else []
+        if not notices:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} · {} · {}</li>",
+                (
+                    (
+                        notice.get_kind_display()
+                        + (
+                            f" ({notice.days_before} {_('days before the end')})"
+                            if notice.days_before
+                            else ""
+                        ),
+                        formats.date_format(
+                            timezone.localtime(notice.sent_at), "SHORT_DATE_FORMAT"
+                        ),
+                        ", ".join(notice.recipients.split()) or "—",
+                    )
+                    for notice in notices
+                ),
+            ),
         )
 
     @admin.display(description=_("renewed by"))
