@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework import routers
 from rest_framework.permissions import IsAuthenticated
 
+from api.views.activities import ActivityViewSet, FollowUpViewSet
 from api.views.agreements import AgreementViewSet
 from api.views.impact import DeliveryViewSet, MeasurementViewSet, ProgrammeViewSet
 from api.views.join_requests import JoinRequestViewSet
@@ -51,6 +52,8 @@ ENDPOINTS = {
     "programmes": ProgrammeViewSet,
     "deliveries": DeliveryViewSet,
     "measurements": MeasurementViewSet,
+    "activities": ActivityViewSet,
+    "follow-ups": FollowUpViewSet,
 }
 
 router = Router()

@@ -16,11 +16,13 @@ from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from activities.admin import MemberTimelineAdminMixin
 from crm.admin_access import people_export
 from crm.admin_filters import (
     AgreementExpiringFilter,
@@ -105,7 +107,7 @@ class ContactInline(admin.TabularInline):
     model = Contact
     formset = ContactInlineFormSet
     extra = 0
-    fields = ["name", "role", "email", "phone", "is_primary", "email_consent"]
+    fields = ["name", "role", "email", "phone", "language", "is_primary", "email_consent"]
 
 
 class AgreementInline(admin.TabularInline):
@@ -159,6 +161,7 @@ class MembershipChangeList(ChangeList):
 class MemberKindAdmin(
     ChapterScopedAdmin,
     CountCappedListAdmin,
+    MemberTimelineAdminMixin,
     MemberGeocodingAdminMixin,
     NetworkImportExportMixin,
     SimpleHistoryAdmin,
@@ -415,18 +418,38 @@ class AgreementAdmin(
     list_select_related = ["member", "renews", "renewed_by"]
     search_fields = ["reference", "member__name", "signatories"]
     autocomplete_fields = ["member", "renews"]
-    readonly_fields = ["status_label", "renewed_by_link", "created_at", "updated_at"]
+    readonly_fields = [
+        "status_label",
+        "renewed_by_link",
+        "notices_sent",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["renew_selected"]
     fieldsets = [
         (None, {"fields": ["member", "reference", "type", "status_label"]}),
         (
             _("Dates"),
-            {"fields": ["signed_on", ("starts_on", "ends_on"), ("auto_renew", "renewal_months")]},
+            {
+                "fields": [
+                    "signed_on",
+                    ("starts_on", "ends_on"),
+                    ("auto_renew", "renewal_months"),
+                    "remind_member",
+                ]
+            },
         ),
         (_("Document"), {"fields": ["signatories", "document"]}),
         (
             _("Renewal and termination"),
-            {"fields": ["renews", "renewed_by_link", ("terminated_on", "termination_reason")]},
+            {
+                "fields": [
+                    "renews",
+                    "renewed_by_link",
+                    ("terminated_on", "termination_reason"),
+                    "notices_sent",
+                ]
+            },
         ),
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
@@ -460,6 +483,35 @@ class AgreementAdmin(
                 ),
             )
             or "—"
+        )
+
+    @admin.display(description=_("reminders and notices sent"))
+    def notices_sent(self, obj: Agreement) -> str:
+        """What `manage.py renewals` sent about this agreement, and to whom: a record."""
+        notices = list(obj.notices.order_by("sent_at")) if obj.pk else []
+        if not notices:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} · {} · {}</li>",
+                (
+                    (
+                        notice.get_kind_display()
+                        + (
+                            f" ({notice.days_before} {_('days before the end')})"
+                            if notice.days_before
+                            else ""
+                        ),
+                        formats.date_format(
+                            timezone.localtime(notice.sent_at), "SHORT_DATE_FORMAT"
+                        ),
+                        ", ".join(notice.recipients.split()) or "—",
+                    )
+                    for notice in notices
+                ),
+            ),
         )
 
     @admin.display(description=_("renewed by"))

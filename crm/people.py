@@ -147,6 +147,20 @@ def person_rows_find(*, email: str) -> PersonRows:
                 if name in searched and isinstance(value, str) and value.strip()
             )
     found.values.add(email)
+    for model, pks in owners:
+        # Links that name the person by id (the contacts involved in an activity).
+        for through in _links_to(model):
+            column = next(
+                f.attname
+                for f in through._meta.concrete_fields
+                if f.is_relation and issubclass(model, f.related_model)
+            )
+            found.add(
+                through,
+                through._default_manager.filter(**{f"{column}__in": pks}).values_list(
+                    "pk", flat=True
+                ),
+            )
     for history in (m for m in apps.get_models() if _is_history(m)):
         for model, pks in owners:
             if issubclass(model, history.instance_type) or issubclass(history.instance_type, model):
@@ -159,6 +173,17 @@ def person_rows_find(*, email: str) -> PersonRows:
     for model, pks in _scan(found.values):
         found.mention(model, pks)
     return found
+
+
+def _links_to(model: type[models.Model]) -> list[type[models.Model]]:
+    """The many-to-many tables of other models that point at `model`'s rows."""
+    return [
+        f.remote_field.through
+        for other in apps.get_models()
+        if not _is_history(other)
+        for f in other._meta.local_many_to_many
+        if issubclass(model, f.related_model) and f.related_model is not other
+    ]
 
 
 def _scan(values: set[str]) -> Iterable[tuple[type[models.Model], set[int]]]:

@@ -15,7 +15,10 @@ Records outside the scope do not exist for the user: a 404, never a 403.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 
@@ -115,3 +118,35 @@ def scope_allows(user, obj: models.Model) -> bool:
         return chapter_id in ids
     country = str(getattr(obj, model.CHAPTER_COUNTRY_LOOKUP))
     return Chapter.objects.filter(pk__in=ids, country=country).exists()
+
+
+def chapter_staff(chapter_id: int | None) -> list:
+    """Who hears about a chapter's agreements: active staff with an e-mail whose scope names
+    the chapter and who may view agreements. For a member without a chapter, or a chapter
+    nobody works for, the users of every chapter (the international team). One query."""
+    can_view = (
+        Q(is_superuser=True)
+        | Q(groups__permissions__codename="view_agreement")
+        | Q(user_permissions__codename="view_agreement")
+    )
+    staff = (
+        get_user_model()
+        .objects.filter(can_view, is_active=True, is_staff=True)
+        .exclude(email="")
+        .select_related("chapter_scope")
+        .order_by("pk")
+        .distinct()
+    )
+    users = list(staff.filter(chapter_scope__chapters=chapter_id)) if chapter_id else []
+    return users or list(
+        staff.filter(Q(chapter_scope__all_chapters=True) | Q(groups__name=NETWORK_ADMIN))
+    )
+
+
+def user_mail_language(user) -> str:
+    """The language of the e-mails `user` gets: their scope's, else the site's."""
+    try:
+        language = user.chapter_scope.language
+    except ObjectDoesNotExist:
+        language = ""
+    return language or settings.LANGUAGE_CODE

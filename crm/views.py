@@ -7,6 +7,8 @@ staff download them here only if they may view the record and it lies in their c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -19,9 +21,16 @@ from crm.scope import scope_queryset
 
 
 def private_document_response(
-    request: HttpRequest, *, queryset: models.QuerySet, lookup: dict, field: str, filename: str
+    request: HttpRequest,
+    *,
+    queryset: models.QuerySet,
+    lookup: dict,
+    field: str,
+    filename: str | Callable[[models.Model], str],
+    content_type: str | Callable[[models.Model], str] = "application/pdf",
 ) -> FileResponse:
-    """The file in `field` of the row `lookup` finds, for a user who may view that row."""
+    """The file in `field` of the row `lookup` finds, for a user who may view that row.
+    Always a download (`as_attachment`, nosniff): never shown inline in the admin's origin."""
     model = queryset.model
     if not request.user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}"):
         raise PermissionDenied
@@ -36,8 +45,8 @@ def private_document_response(
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=filename.format(row=row),
-        content_type="application/pdf",
+        filename=filename(row) if callable(filename) else filename.format(row=row),
+        content_type=content_type(row) if callable(content_type) else content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -140,3 +140,14 @@ def env_http_url(name: str, *, default: str, empty_ok: bool = False) -> str:
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ImproperlyConfigured(f"{name} must be an http(s) URL, not {value!r}.")
     return value.rstrip("/")
+
+
+def env_day_list(name: str, *, default: list[int], maximum: int = 366) -> list[int]:
+    """Comma-separated whole numbers of days (e.g. "60,30,7"), distinct, largest first."""
+    items = env_list(name, default=[str(v) for v in default])
+    if not all(item.isdigit() for item in items) or not items:
+        raise ImproperlyConfigured(f"{name} must be whole numbers of days, e.g. 60,30,7.")
+    values = sorted({int(item) for item in items}, reverse=True)
+    if values[0] > maximum:
+        raise ImproperlyConfigured(f"{name}: at most {maximum} days.")
+    return values

@@ -22,6 +22,7 @@ from kindnet.client_address import trusted_proxies_parse
 from kindnet.env import (
     env_bool,
     env_choice,
+    env_day_list,
     env_float,
     env_floats,
     env_http_url,
@@ -122,6 +123,8 @@ INSTALLED_APPS = [
     "publicmap",
     "impact",
     "mailings",
+    # Activities and follow-ups logged on members, the member's timeline (issue 15).
+    "activities",
     "api",
     # The public front page (figures, map preview); no app imports it.
     "frontpage",
@@ -399,6 +402,9 @@ HEALTH_DISK_MIN_FREE_MB = env_int("HEALTH_DISK_MIN_FREE_MB", default=1024, minim
 # --- The network core (crm) -----------------------------------------------------------
 AGREEMENT_REFERENCE_PREFIX = env_str("AGREEMENT_REFERENCE_PREFIX", default="IKM")
 AGREEMENT_EXPIRING_DAYS = env_int("AGREEMENT_EXPIRING_DAYS", default=60, minimum=1)
+# Reminders before an agreement (or a mayor's term) ends, in days; each sent once
+# (`manage.py renewals`, daily).
+AGREEMENT_REMINDER_DAYS = env_day_list("AGREEMENT_REMINDER_DAYS", default=[60, 30, 7])
 
 # --- REST API (api) -------------------------------------------------------------------
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", default=200, minimum=1)
@@ -448,6 +454,8 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status`; the join requests' one is named after its model.
     "ENUM_NAME_OVERRIDES": {
         "JoinRequestStatusEnum": "municipalities.models.JoinRequestStatus",
+        "ActivityKindEnum": "activities.models.ActivityKind",
+        "KindEnum": "crm.models.MemberKind",
     },
 }
 # The website's origins, e.g. https://www.kindness.example; only the public

@@ -30,4 +30,6 @@ urlpatterns = [
     path("", include("publicmap.urls")),
     # The newsletter's public pages: sign-up, confirmation, unsubscribe (mailings).
     path("", include("mailings.urls")),
+    # Attachments of activities: the staff download (activities/views.py).
+    path("", include("activities.urls")),
 ]

@@ -29,7 +29,7 @@ from municipalities.models import (
     MunicipalityReference,
 )
 from municipalities.resources import MunicipalityResource
-from municipalities.selectors import join_request_similar_members
+from municipalities.selectors import join_request_similar_members, join_request_timeline_entries
 from municipalities.services import (
     join_request_approve,
     join_request_reject,
@@ -41,6 +41,7 @@ from municipalities.services import (
 @admin.register(Municipality)
 class MunicipalityAdmin(MemberKindAdmin):
     resource_classes = [MunicipalityResource]
+    timeline_sources = (join_request_timeline_entries,)
     list_display = [
         "name",
         "official_code",
@@ -57,7 +58,7 @@ class MunicipalityAdmin(MemberKindAdmin):
                 "fields": [
                     "official_code",
                     "population",
-                    "mayor",
+                    ("mayor", "term_ends_on"),
                     ("resolution_number", "resolution_date"),
                     "joined_on",
                 ]

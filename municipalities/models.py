@@ -16,6 +16,7 @@ from crm.models import FixedPoint, GeocodePrecision, Member, MemberKind
 from crm.models.fields import optional_link
 from crm.validators import (
     PAST_DATE_VALIDATORS,
+    PLANNED_DATE_VALIDATORS,
     DateNotAfterValidator,
     date_not_before_1990,
     fields_clean_with_phones,
@@ -54,6 +55,16 @@ class Municipality(Member):
     code_country = models.CharField(max_length=2, editable=False, blank=True)
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     mayor = models.CharField(_("mayor"), max_length=150, blank=True)
+    term_ends_on = models.DateField(
+        _("mayor's term ends on"),
+        null=True,
+        blank=True,
+        validators=PLANNED_DATE_VALIDATORS,
+        help_text=_(
+            "A new council may not confirm the membership: Kindnet plans a re-confirmation "
+            "follow-up and reminds the chapter's staff ahead of this date."
+        ),
+    )
     resolution_number = models.CharField(_("council resolution number"), max_length=40, blank=True)
     resolution_date = models.DateField(
         _("council resolution date"),

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from activities.selectors import TIMELINE_LIMIT, TimelineEntry
 from crm.models import Member, MemberKind
 from crm.names import place_name_normalize
-from municipalities.models import JoinRequest, MunicipalityReference
+from municipalities.models import (
+    JoinRequest,
+    JoinRequestStatus,
+    MunicipalityReference,
+)
 
 
 def municipality_references_search(
@@ -54,3 +62,53 @@ def join_request_similar_members(join_request: JoinRequest, *, limit: int = 10) 
         .select_related("chapter")
         .order_by("-kind", "name")[:limit]
     )
+
+
+def join_request_timeline_entries(member: Member) -> list[TimelineEntry]:
+    """The municipality's join requests on its timeline: submitted, and approved or
+    rejected. One query, whatever the member."""
+    entries = []
+    requests = JoinRequest.objects.filter(municipality_id=member.pk).select_related("decided_by")
+    for request in requests.order_by("-submitted_at")[:TIMELINE_LIMIT]:
+        url = reverse("admin:municipalities_joinrequest_change", args=[request.pk])
+        submitted = timezone.localtime(request.submitted_at)
+        text = f"{request.reference} · {request.get_channel_display()}"
+        entries.append(
+            TimelineEntry(
+                submitted.date(),
+                "join-request",
+                _("Join request submitted"),
+                text,
+                url=url,
+                at=submitted,
+            )
+        )
+        if request.decided_at and request.status in (
+            JoinRequestStatus.APPROVED,
+            JoinRequestStatus.REJECTED,
+        ):
+            decided = timezone.localtime(request.decided_at)
+            label = (
+                _("Join request approved")
+                if request.status == JoinRequestStatus.APPROVED
+                else _("Join request rejected")
+            )
+            who = (
+                request.decided_by.get_full_name() or request.decided_by.get_username()
+                if request.decided_by
+                else ""
+            )
+            entries.append(
+                TimelineEntry(
+                    decided.date(),
+                    "join-request",
+                    label,
+                    request.reference
+                    if request.status == JoinRequestStatus.APPROVED
+                    else f"{request.reference} · {request.rejection_reason}",
+                    who=who,
+                    url=url,
+                    at=decided,
+                )
+            )
+    return entries

@@ -445,6 +445,8 @@ def _primary_contact(municipality: Municipality, join_request: JoinRequest) -> C
     contact.name = join_request.submitter_name
     contact.role = join_request.submitter_role
     contact.phone = join_request.submitter_phone
+    # They wrote in this language: Kindnet's reminders reach them in it.
+    contact.language = contact.language or join_request.language
     contact.is_primary = contact.is_primary or not others_primary.exists()
     contact.save()
     return contact

@@ -489,3 +489,22 @@ class MailingFactory(factory.django.DjangoModelFactory):
     body_en = "Dear friends,\n\n**Twelve schools** joined this month. [Read more](https://kindness.example/news)."
     subject_it = "La gentilezza in primavera"
     body_it = "Care amiche e cari amici,\n\n**Dodici scuole** si sono unite questo mese."
+class ActivityFactory(MemberPartFactory):
+    """A meeting with a school today (activities app)."""
+
+    class Meta:
+        model = "activities.Activity"
+
+    kind = "meeting"
+    happened_on = factory.LazyFunction(today)
+    summary = factory.Sequence(lambda n: f"Talked about the kindness week, round {n}.")
+
+
+class FollowUpFactory(MemberPartFactory):
+    """Something to do about a school, due in a week (activities app)."""
+
+    class Meta:
+        model = "activities.FollowUp"
+
+    title = factory.Sequence(lambda n: f"Call back about the workshop {n}")
+    due_on = factory.LazyFunction(lambda: today() + datetime.timedelta(days=7))

@@ -327,7 +327,7 @@ def test_renewal_refused(fields, message):
     assert Agreement.objects.count() == 1
 
 
-# The renew_agreements command
+# The renew_agreements command (now an alias of `renewals`)
 
 
 def auto(ends_in: int, **fields) -> Agreement:
@@ -337,19 +337,19 @@ def auto(ends_in: int, **fields) -> Agreement:
 
 
 def test_renew_agreements_renews_what_is_due(capsys):
-    due_soon, due_last_day = auto(3), auto(30)
-    not_yet = auto(31)
-    manual = AgreementFactory(ends_on=today() + datetime.timedelta(days=3))
-    terminated = auto(3, terminated_on=today() + datetime.timedelta(days=1), termination_reason="x")
-    expired = auto(-1)
+    # The former name of `renewals` (tests/test_renewals.py): on the end date by default,
+    # and the agreements that ended while no run happened.
+    due_today, expired = auto(0), auto(-1)
+    not_yet = auto(1)
+    manual = AgreementFactory(ends_on=today() - datetime.timedelta(days=3))
+    terminated = auto(-3, terminated_on=today(), termination_reason="x")
     call_command("renew_agreements")
     out = capsys.readouterr().out
-    assert Agreement.objects.filter(renews__isnull=False).count() == 2
-    assert set(Agreement.objects.filter(renewed_by__isnull=False)) == {due_soon, due_last_day}
-    for skipped in (not_yet, manual, terminated, expired):
+    assert set(Agreement.objects.filter(renewed_by__isnull=False)) == {due_today, expired}
+    for skipped in (not_yet, manual, terminated):
         assert not Agreement.objects.filter(renews=skipped).exists()
-    assert f"renewed {due_soon.reference}" in out
-    assert out.strip().endswith("2 agreement(s) ending within 30 days renewed.")
+    assert f"renewed {due_today.reference}" in out
+    assert "2 agreement(s) were renewed" in out
 
 
 def test_renew_agreements_is_idempotent_and_takes_days(capsys):
@@ -360,16 +360,16 @@ def test_renew_agreements_is_idempotent_and_takes_days(capsys):
     capsys.readouterr()
     call_command("renew_agreements", "--days", "60")
     assert Agreement.objects.count() == 4
-    assert "0 agreement(s) ending within 60 days renewed." in capsys.readouterr().out
+    assert "0 agreement(s) were renewed" in capsys.readouterr().out
 
 
 def test_renew_agreements_dry_run_changes_nothing(capsys):
     agreement = auto(10)
-    call_command("renew_agreements", "--dry-run")
+    call_command("renew_agreements", "--dry-run", "--days", "30")
     out = capsys.readouterr().out
     assert Agreement.objects.count() == 1
     assert f"would renew {agreement.reference}" in out
-    assert "1 agreement(s) ending within 30 days would be renewed (dry run" in out
+    assert "1 agreement(s) would be renewed" in out and "(dry run: nothing changed)" in out
 
 
 def test_renew_agreements_refuses_negative_days():

@@ -32,7 +32,7 @@ def _cron_jobs() -> list[list[str]]:
 def test_every_periodic_job_runs_an_existing_command_through_the_wrapper():
     jobs = _cron_jobs()
     commands = {job[2] for job in jobs}
-    assert {"geocode_sweep", "renew_agreements", "apply_retention", "clearsessions"} <= commands
+    assert {"geocode_sweep", "renewals", "apply_retention", "clearsessions"} <= commands
     locks = [job[1] for job in jobs]
     assert len(set(locks)) == len(locks), "each job needs a lock of its own"
     for job in jobs:

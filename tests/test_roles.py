@@ -26,12 +26,14 @@ from api.urls import router
 from crm.models import ChapterScope
 from tests.conftest import login_verified
 from tests.factories import (
+    ActivityFactory,
     AgreementFactory,
     AmbassadorFactory,
     AudienceFactory,
     ChapterFactory,
     CompanyFactory,
     ContactFactory,
+    FollowUpFactory,
     JoinRequestFactory,
     MailingFactory,
     MunicipalityFactory,
@@ -90,6 +92,8 @@ PAGES: dict[str, tuple[str, bool]] = {
     "mailings.Mailing": ("C C V - C", True),
     "mailings.Subscriber": ("V - - V V", False),  # sign-ups: recorded, never written by staff
     "mailings.Suppression": ("V - - V V", False),  # added (bounces) and deleted, never changed
+    "activities.Activity": ("C C V V C", True),
+    "activities.FollowUp": ("C C V V C", True),
 }
 # The staff API's endpoints and the page whose rights they follow; one line each.
 ENDPOINTS: dict[str, str] = {
@@ -108,6 +112,8 @@ ENDPOINTS: dict[str, str] = {
     "programmes": "impact.Programme",
     "deliveries": "impact.Delivery",
     "measurements": "impact.Measurement",
+    "activities": "activities.Activity",
+    "follow-ups": "activities.FollowUp",
 }
 READ_ONLY_ENDPOINTS = {"members", "join-requests"}  # join requests change by approve/reject
 # Every other URL of the site (by name), with who may use it; one line each.
@@ -148,6 +154,7 @@ OTHER_URLS: dict[str, str] = {
     "newsletter_confirm": "public, signed link (tests/test_mailings.py)",
     "newsletter_unsubscribe": "public, signed link (tests/test_mailings.py)",
     "dashboard": "staff: the admin's home, by permission and scope (tests/test_dashboard.py)",
+    "activity_attachment": "staff document (tests/test_activities.py)",
 }
 
 
@@ -239,6 +246,10 @@ def network(settings, tmp_path, django_user_model):
             "mailings.Audience": audience,
             "mailings.Mailing": MailingFactory(audience=audience),
         }
+    for chapter in (it, ch):
+        school = records[chapter.country]["crm.Member"]
+        records[chapter.country]["activities.Activity"] = ActivityFactory(member=school)
+        records[chapter.country]["activities.FollowUp"] = FollowUpFactory(member=school)
     users = {}
     for role in (NA, CM, CV, DPO):
         group = Group.objects.get(name=role)

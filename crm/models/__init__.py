@@ -11,6 +11,8 @@ from .access import (
 from .agreement import (
     AGREEMENT_TERMS_FIELDS,
     Agreement,
+    AgreementNotice,
+    AgreementNoticeKind,
     AgreementQuerySet,
     AgreementStatus,
     AgreementType,
@@ -37,6 +39,8 @@ __all__ = [
     "KIND_APP_LABELS",
     "MEMBER_EDITABLE_FIELDS",
     "Agreement",
+    "AgreementNotice",
+    "AgreementNoticeKind",
     "AgreementQuerySet",
     "AgreementStatus",
     "AgreementType",

@@ -50,6 +50,13 @@ class ChapterScope(models.Model):
         related_name="staff_scopes",
         help_text=_("The chapters whose members, agreements, contacts and requests they see."),
     )
+    language = models.CharField(
+        _("language of e-mails"),
+        max_length=5,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Reminders and notices reach this user in it; the site's language when empty."),
+    )
 
     class Meta:
         verbose_name = _("chapter scope")

@@ -196,6 +196,14 @@ class Agreement(models.Model):
     signatories = models.TextField(
         _("signatories"), blank=True, help_text=_("Who signed, one per line.")
     )
+    remind_member = models.BooleanField(
+        _("remind the member"),
+        default=False,
+        help_text=_(
+            "Send the reminders before the end, and the renewal notice, to the member's "
+            "primary contact too (the chapter's staff always get them)."
+        ),
+    )
     document = models.FileField(
         _("signed document (PDF)"),
         upload_to=agreement_document_path,
@@ -314,3 +322,40 @@ class Agreement(models.Model):
 
     def is_active_on(self, day: datetime.date | None = None) -> bool:
         return self.status_on(day) in (AgreementStatus.ACTIVE, AgreementStatus.EXPIRING)
+
+
+class AgreementNoticeKind(models.TextChoices):
+    REMINDER = "reminder", _("Reminder before the end")
+    RENEWED = "renewed", _("Renewal notice")
+
+
+class AgreementNotice(models.Model):
+    """A reminder or renewal notice sent about an agreement: one row per agreement, kind and
+    threshold (days before the end). The row is written before the e-mail leaves, so two
+    runs of the daily command at once cannot both send it (the unique index decides)."""
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="notices"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=AgreementNoticeKind.choices)
+    days_before = models.PositiveSmallIntegerField(
+        _("days before the end"), default=0, help_text=_("The threshold that was reached.")
+    )
+    ends_on = models.DateField(_("about the end on"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    recipients = models.TextField(_("sent to"), blank=True, help_text=_("One address per line."))
+
+    CHAPTER_LOOKUP = "agreement__member__chapter"
+
+    class Meta:
+        verbose_name = _("agreement notice")
+        verbose_name_plural = _("agreement notices")
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "kind", "days_before"], name="agreement_notice_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement} · {self.get_kind_display()} · {self.days_before}"

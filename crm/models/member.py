@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
@@ -464,6 +465,13 @@ class Contact(models.Model):
         help_text=_("Only people who agreed receive mailings (newsletter, news of the network)."),
     )
     email_consent_at = models.DateTimeField(_("e-mail consent given at"), null=True, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=5,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Of the e-mails Kindnet sends them; the site's language when empty."),
+    )
 
     history = HistoricalRecords()
 
@@ -521,6 +529,10 @@ class Contact(models.Model):
         fields_clean_with_phones(
             self, super().clean_fields, exclude=exclude, phones={"phone": country}
         )
+
+    @property
+    def mail_language(self) -> str:
+        return self.language or settings.LANGUAGE_CODE
 
 
 class Recognition(models.Model):

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('crm', '0014_email_consent'),
+        ('crm', '0015_email_consent'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0013_country_index'),
+        ('crm', '0016_agreement_notices_mail_languages'),
     ]
 
     operations = [

@@ -6,33 +6,28 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0013_country_index'),
+        ('ambassadors', '0005_historicalambassador_show_programmes'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contact',
+            model_name='ambassador',
             name='email_consent',
             field=models.BooleanField(default=False, help_text='Only people who agreed receive mailings (newsletter, news of the network).', verbose_name="agrees to receive the movement's e-mails"),
         ),
         migrations.AddField(
-            model_name='contact',
+            model_name='ambassador',
             name='email_consent_at',
             field=models.DateTimeField(blank=True, null=True, verbose_name='e-mail consent given at'),
         ),
         migrations.AddField(
-            model_name='historicalcontact',
+            model_name='historicalambassador',
             name='email_consent',
             field=models.BooleanField(default=False, help_text='Only people who agreed receive mailings (newsletter, news of the network).', verbose_name="agrees to receive the movement's e-mails"),
         ),
         migrations.AddField(
-            model_name='historicalcontact',
+            model_name='historicalambassador',
             name='email_consent_at',
             field=models.DateTimeField(blank=True, null=True, verbose_name='e-mail consent given at'),
-        ),
-        migrations.AlterField(
-            model_name='consentevent',
-            name='purpose',
-            field=models.CharField(choices=[('map', 'Appear on the public map'), ('privacy_notice', 'Privacy notice of a join request'), ('email', "Receive the movement's e-mails")], max_length=20, verbose_name='purpose'),
         ),
     ]

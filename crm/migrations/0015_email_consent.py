@@ -6,28 +6,33 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ambassadors', '0004_historical_geocode_status_unplaced'),
+        ('crm', '0014_member_show_programmes_recognition_withdrawal'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ambassador',
+            model_name='contact',
             name='email_consent',
             field=models.BooleanField(default=False, help_text='Only people who agreed receive mailings (newsletter, news of the network).', verbose_name="agrees to receive the movement's e-mails"),
         ),
         migrations.AddField(
-            model_name='ambassador',
+            model_name='contact',
             name='email_consent_at',
             field=models.DateTimeField(blank=True, null=True, verbose_name='e-mail consent given at'),
         ),
         migrations.AddField(
-            model_name='historicalambassador',
+            model_name='historicalcontact',
             name='email_consent',
             field=models.BooleanField(default=False, help_text='Only people who agreed receive mailings (newsletter, news of the network).', verbose_name="agrees to receive the movement's e-mails"),
         ),
         migrations.AddField(
-            model_name='historicalambassador',
+            model_name='historicalcontact',
             name='email_consent_at',
             field=models.DateTimeField(blank=True, null=True, verbose_name='e-mail consent given at'),
+        ),
+        migrations.AlterField(
+            model_name='consentevent',
+            name='purpose',
+            field=models.CharField(choices=[('map', 'Appear on the public map'), ('privacy_notice', 'Privacy notice of a join request'), ('email', "Receive the movement's e-mails")], max_length=20, verbose_name='purpose'),
         ),
     ]

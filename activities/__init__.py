@@ -1,0 +1,1 @@
+"""Activities (meetings, calls, visits, …) logged on a member, and follow-ups to do."""
