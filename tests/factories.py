@@ -459,6 +459,8 @@ class RecognitionRuleFactory(factory.django.DjangoModelFactory):
 
 # impact adds its inline of deliveries to every member's admin page (impact/admin.py).
 INLINES.append("deliveries")
+
+
 class SubscriberFactory(factory.django.DjangoModelFactory):
     """A newsletter subscriber who confirmed the address (double opt-in done)."""
 
@@ -489,6 +491,8 @@ class MailingFactory(factory.django.DjangoModelFactory):
     body_en = "Dear friends,\n\n**Twelve schools** joined this month. [Read more](https://kindness.example/news)."
     subject_it = "La gentilezza in primavera"
     body_it = "Care amiche e cari amici,\n\n**Dodici scuole** si sono unite questo mese."
+
+
 class ActivityFactory(MemberPartFactory):
     """A meeting with a school today (activities app)."""
 
