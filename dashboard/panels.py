@@ -17,11 +17,12 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from activities.selectors import follow_ups_due
 from crm.models import KIND_APP_LABELS, GeocodeStatus, MemberKind
 from dashboard import charts, selectors
 from dashboard.cache import figures_cached
@@ -180,13 +181,35 @@ def join_requests_panel(figures: Figures) -> Panel:
                 {
                     "request": row,
                     "url": reverse("admin:municipalities_joinrequest_change", args=[row.pk]),
-                    "days": (figures.today - row.submitted_at.date()).days,
+                    "days": (figures.today - timezone.localdate(row.submitted_at)).days,
                 }
                 for row in waiting.rows
             ],
             "all_url": changelist_url(
                 "municipalities", "joinrequest", status__in=",".join(PENDING_STATUSES)
             ),
+        },
+    )
+
+
+def follow_ups_panel(figures: Figures) -> Panel:
+    """The user's own follow-ups due today or overdue, the longest overdue first."""
+    due = follow_ups_due(figures.user, figures.today)
+    return Panel(
+        key="follow-ups",
+        title=_("Follow-ups due to me"),
+        template="dashboard/panels/follow_ups.html",
+        context={
+            "rows": [
+                {
+                    "follow_up": follow_up,
+                    "url": reverse("admin:activities_followup_change", args=[follow_up.pk]),
+                    "member_url": follow_up.member.get_admin_url(),
+                    "days_late": (figures.today - follow_up.due_on).days,
+                }
+                for follow_up in due
+            ],
+            "all_url": changelist_url("activities", "followup", assigned="me", state="open"),
         },
     )
 
@@ -310,11 +333,7 @@ PANELS: list[tuple[PanelFunction, tuple[str, ...]]] = [
     (active_members_panel, ("crm.view_member",)),
     (expiring_agreements_panel, ("crm.view_agreement",)),
     (join_requests_panel, ("municipalities.view_joinrequest",)),
-    # --- Follow-ups due to me -----------------------------------------------------------
-    # The place of the "Follow-ups due to me" panel: the activities app (branch wt-15b)
-    # provides `activities.selectors.follow_ups_due(user, today)`. Wire it here after the
-    # merge: a `follow_ups_panel(figures)` function and its template, needing
-    # ("activities.view_followup",). See docs/dashboard.md.
+    (follow_ups_panel, ("activities.view_followup",)),
     (not_on_map_panel, ("crm.view_member",)),
     (new_members_panel, ("crm.view_member",)),
     (growth_panel, ("crm.view_member",)),

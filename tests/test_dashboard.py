@@ -14,6 +14,7 @@ from tests.conftest import login_verified
 from tests.factories import (
     AgreementFactory,
     CompanyFactory,
+    FollowUpFactory,
     JoinRequestFactory,
     SchoolFactory,
     bulk_create,
@@ -76,6 +77,7 @@ def network_build(copies: int) -> None:
     )
     for _n in range(copies):
         JoinRequestFactory(country="IT", municipality_key=f"IT:{_n}-{copies}")
+    FollowUpFactory.create_batch(copies, member=schools[0], due_on=today())
 
 
 @pytest.fixture
@@ -104,6 +106,7 @@ def test_the_admin_home_is_the_dashboard(admin_client, private_root):
         "active-members",
         "expiring-agreements",
         "join-requests",
+        "follow-ups",
         "not-on-map",
         "new-members",
         "growth",
@@ -166,6 +169,30 @@ def test_join_requests_waiting_oldest_first(admin_client, private_root):
     assert {jr.pk for jr in listed.context["cl"].result_list} == {
         jr.pk for jr in JoinRequest.objects.exclude(pk=decided.pk)
     }
+
+
+def test_my_follow_ups_due_the_longest_overdue_first(admin_client, private_root, django_user_model):
+    admin = django_user_model.objects.get(username="admin")
+    school = SchoolFactory(name="Scuola Rodari")
+    late = FollowUpFactory(
+        member=school,
+        assignee=admin,
+        title="Send the agreement",
+        due_on=today() - datetime.timedelta(days=5),
+    )
+    due = FollowUpFactory(member=school, assignee=admin, title="Call the head", due_on=today())
+    FollowUpFactory(
+        member=school, assignee=admin, title="Later", due_on=today() + datetime.timedelta(days=3)
+    )
+    FollowUpFactory(member=school, assignee=admin, title="Done", due_on=today(), done_on=today())
+    FollowUpFactory(member=school, title="Someone else's", due_on=today())
+    response = admin_client.get("/admin/")
+    rows = _panel(response, "follow-ups")["rows"]
+    assert [row["follow_up"] for row in rows] == [late, due]
+    assert rows[0]["days_late"] == 5
+    page = response.content.decode()
+    assert "5 days late" in page and "Scuola Rodari" in page
+    assert "assigned=me&amp;state=open" in page
 
 
 def test_members_not_on_the_map(admin_client, private_root):
@@ -261,11 +288,11 @@ def test_the_dashboard_costs_the_same_queries_at_any_size(
 ):
     network_build(copies)
     # Session, user, second factor; then the panels' queries (dashboard/selectors.py).
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         assert admin_client.get("/admin/").status_code == 200
     # Until the network changes, the figures of the whole network come from the cache;
-    # the to-do lists (join requests, members not on the map) are read again.
-    with django_assert_num_queries(7):
+    # the to-do lists (join requests, follow-ups, members not on the map) are read again.
+    with django_assert_num_queries(8):
         assert admin_client.get("/admin/").status_code == 200
 
 
