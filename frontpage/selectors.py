@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from crm.models import Member, MemberKind
 from crm.shared_cache import CacheUnavailable, cache_call
+from impact.cache import impact_version
+from impact.selectors import YearReach, reach_in_year
 from municipalities.models import Municipality
 from publicmap.cache import map_feed_version
 
@@ -47,6 +49,8 @@ class NetworkFigures:
     by_kind_and_country: dict[tuple[str, str], int]
     municipalities_joined_this_year: int
     preview: list[PreviewCell] = field(default_factory=list)
+    #: People reached and programmes delivered this year (impact), small groups withheld.
+    reach: YearReach = field(default_factory=lambda: YearReach(people=None, programmes=0))
 
     @property
     def members(self) -> int:
@@ -68,7 +72,7 @@ class NetworkFigures:
 
 
 def network_figures_build(day: datetime.date | None = None) -> NetworkFigures:
-    """The figures from the database: three queries, whatever the size of the network."""
+    """The figures from the database: four queries, whatever the size of the network."""
     day = day or timezone.localdate()
     grouped = (
         Member.objects.active_on(day)
@@ -84,6 +88,7 @@ def network_figures_build(day: datetime.date | None = None) -> NetworkFigures:
         by_kind_and_country={(kind, str(country)): count for kind, country, count in grouped},
         municipalities_joined_this_year=joined,
         preview=_preview_cells(),
+        reach=reach_in_year(day.year),
     )
 
 
@@ -109,10 +114,11 @@ def network_figures() -> NetworkFigures:
     """The figures of today, from the cache when the network has not changed since."""
     day = timezone.localdate()
     try:
-        version = map_feed_version()
+        # The network's version (members, agreements) and the programmes' (deliveries).
+        version = f"{map_feed_version():.6f}:{impact_version():.6f}"
     except CacheUnavailable:
         return network_figures_build(day)
-    key = f"front-page:figures:{version:.6f}:{day.isoformat()}"
+    key = f"front-page:figures:{version}:{day.isoformat()}"
     try:
         figures = cache_call(lambda: cache.get(key), what="front page figures")
     except CacheUnavailable:

@@ -74,6 +74,7 @@ def _kind_plurals() -> dict[str, str]:
 
 def _headlines(figures: NetworkFigures, *, countries_count: int) -> list[Headline]:
     joined = figures.municipalities_joined_this_year
+    year = figures.day.year
     return [
         Headline(
             figures.members,
@@ -87,9 +88,41 @@ def _headlines(figures: NetworkFigures, *, countries_count: int) -> list[Headlin
         Headline(
             joined,
             ngettext("municipality joined in %(year)s", "municipalities joined in %(year)s", joined)
-            % {"year": figures.day.year},
+            % {"year": year},
         ),
+        *_impact_headlines(figures, year),
     ]
+
+
+def _impact_headlines(figures: NetworkFigures, year: int) -> list[Headline]:
+    """The programmes' year, once there is one to show (a small group is withheld)."""
+    reach = figures.reach
+    lines = []
+    if reach.people:
+        lines.append(
+            Headline(
+                reach.people,
+                ngettext(
+                    "person reached by our programmes in %(year)s",
+                    "people reached by our programmes in %(year)s",
+                    reach.people,
+                )
+                % {"year": year},
+            )
+        )
+    if reach.programmes:
+        lines.append(
+            Headline(
+                reach.programmes,
+                ngettext(
+                    "programme delivered in %(year)s",
+                    "programmes delivered in %(year)s",
+                    reach.programmes,
+                )
+                % {"year": year},
+            )
+        )
+    return lines
 
 
 def _preview(cells: list[PreviewCell]) -> dict:

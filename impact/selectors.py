@@ -440,6 +440,26 @@ def public_impact(*, language: str = "en", today: datetime.date | None = None) -
     return body
 
 
+@dataclass(frozen=True)
+class YearReach:
+    """What the network's programmes did in one year, for a line of public figures."""
+
+    people: int | None  # None: a group under IMPACT_MIN_GROUP_SIZE, withheld
+    programmes: int
+
+
+def reach_in_year(year: int) -> YearReach:
+    """People reached and programmes delivered in `year` (deliveries started then): one
+    query. The same figures, and the same withholding, as `public_impact`'s year."""
+    row = (
+        Delivery.objects.filter(started_on__year=year)
+        .order_by()
+        .aggregate(programmes=Count("programme", distinct=True), **REACH_SUMS)
+    )
+    people = sum(int(row[f"{name}_sum"]) for name in PARTICIPANT_FIELDS)
+    return YearReach(people=shown(people), programmes=row["programmes"])
+
+
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 

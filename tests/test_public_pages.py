@@ -20,6 +20,7 @@ from tests.factories import (
     AgreementFactory,
     ChapterFactory,
     CompanyFactory,
+    DeliveryFactory,
     MunicipalityFactory,
     SchoolFactory,
     castro_reference,
@@ -98,20 +99,42 @@ def test_front_page_costs_the_same_queries_whatever_the_network(
     client: Client, django_assert_num_queries
 ):
     small_network()
-    # Cold cache: the map feed's version, then the figures' three grouped queries.
-    with django_assert_num_queries(4):
+    # Cold cache: the map feed's and the programmes' versions, then the figures' four
+    # grouped queries.
+    with django_assert_num_queries(6):
         assert client.get("/").status_code == 200
-    # Warm: the version only.
-    with django_assert_num_queries(1):
+    # Warm: the versions only.
+    with django_assert_num_queries(2):
         assert client.get("/").status_code == 200
 
     for country in ("FR", "DE", "AT"):
         member(CompanyFactory, country=country, latitude=46.0, longitude=10.0)
         member(MunicipalityFactory, joined_on=timezone.localdate())
     cache.clear()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         response = client.get("/")
     assert response.context["figures"].members == 12
+
+
+def test_front_page_shows_the_programmes_year_once_the_group_is_large_enough(
+    client: Client, settings
+):
+    settings.IMPACT_MIN_GROUP_SIZE = 10
+    small_network()
+    this_year = timezone.localdate().replace(month=1, day=1)
+    DeliveryFactory(started_on=this_year, students=7)
+    page = client.get("/").content.decode()
+    # 7 people is a group under the minimum: withheld; the programme itself is shown.
+    assert "people reached by our programmes" not in page
+    assert f"programme delivered in {this_year.year}" in page
+
+    # A new delivery bumps the programmes' version: the cached page is not served again.
+    DeliveryFactory(started_on=this_year, students=20, teachers=3)
+    page = client.get("/").content.decode()
+    assert f"people reached by our programmes in {this_year.year}" in page
+    assert ">30<" in page and f"programmes delivered in {this_year.year}" in page
+    DeliveryFactory(started_on=this_year.replace(year=this_year.year - 1), students=500)
+    assert ">30<" in client.get("/").content.decode()  # last year's are not this year's
 
 
 def test_front_page_figures_follow_a_change_of_the_network(client: Client):
