@@ -378,6 +378,14 @@ def public_impact(*, language: str = "en", today: datetime.date | None = None) -
             }
         )
 
+        # The years' totals add up to the total shown: a lone withheld year would follow.
+        year_totals = parts_shown(
+            {
+                year: sum(int(row[f"{name}_sum"]) for name in PARTICIPANT_FIELDS)
+                for year, row in by_year.items()
+            }
+        )
+
         member_kinds = parts_shown(by_kind)
         member_countries = parts_shown(by_country)
         sector_counts = {
@@ -422,7 +430,11 @@ def public_impact(*, language: str = "en", today: datetime.date | None = None) -
                     key=lambda item: item["sector"],
                 ),
                 "by_year": [
-                    {"year": int(year), **reached(row, year_kinds[year])}
+                    {
+                        "year": int(year),
+                        **reached(row, year_kinds[year]),
+                        "total": year_totals[year],
+                    }
                     for year, row in sorted(by_year.items(), reverse=True)
                 ],
             },
@@ -450,14 +462,21 @@ class YearReach:
 
 def reach_in_year(year: int) -> YearReach:
     """People reached and programmes delivered in `year` (deliveries started then): one
-    query. The same figures, and the same withholding, as `public_impact`'s year."""
-    row = (
-        Delivery.objects.filter(started_on__year=year)
+    query. The same figures, and the same withholding, as `public_impact`'s year (which
+    sets the year's people against the other years', so all years are read)."""
+    rows = {
+        row["y"]: row
+        for row in Delivery.objects.annotate(y=ExtractYear("started_on"))
         .order_by()
-        .aggregate(programmes=Count("programme", distinct=True), **REACH_SUMS)
+        .values("y")
+        .annotate(programmes=Count("programme", distinct=True), **REACH_SUMS)
+    }
+    people = parts_shown(
+        {y: sum(int(row[f"{name}_sum"]) for name in PARTICIPANT_FIELDS) for y, row in rows.items()}
     )
-    people = sum(int(row[f"{name}_sum"]) for name in PARTICIPANT_FIELDS)
-    return YearReach(people=shown(people), programmes=row["programmes"])
+    if year not in rows:
+        return YearReach(people=0, programmes=0)
+    return YearReach(people=people[year], programmes=rows[year]["programmes"])
 
 
 def _rounded(value: float | None) -> float | None:

@@ -301,3 +301,25 @@ def test_a_table_withholds_along_rows_and_columns():
     assert table_shown({2025: {"students": 30, "teachers": 12}}, minimum=10) == {
         2025: {"students": 30, "teachers": 12}
     }
+
+
+def test_a_withheld_year_cannot_be_worked_out_from_the_total(anonymous_client):
+    # 3 people in one year, 100 and 50 in others: the total 153 is shown, so withholding
+    # the 3 alone would give it away (153 - 100 - 50); the next smallest year goes too.
+    from impact.selectors import reach_in_year
+
+    for year, citizens in ((2022, 100), (2023, 50), (2024, 3)):
+        DeliveryFactory(started_on=f"{year}-03-01", citizens=citizens)
+
+    body = anonymous_client.get(URL, {"lang": "en"}).json()["reached"]
+
+    assert body["total"] == 153
+    assert {row["year"]: row["total"] for row in body["by_year"]} == {
+        2024: None,
+        2023: None,
+        2022: 100,
+    }
+    # The front page's line of the year withholds the same.
+    assert reach_in_year(2023).people is None
+    assert reach_in_year(2022).people == 100
+    assert reach_in_year(2021).people == 0
