@@ -165,13 +165,23 @@ def address_suppress(
     *, email: str, reason: str, source: str, mailing_id: int | None = None
 ) -> bool:
     """Stop every future mailing to `email`, at once (the next batch of a mailing being
-    sent skips it). Returns False when it was already suppressed (the first record stays)."""
+    sent skips it). Returns False when it was already suppressed (the first record stays,
+    but an unsubscribe replaces a bounce: it is the person's withdrawn consent)."""
     email = email.strip().lower()
     if not email:
         return False
-    _suppression, created = Suppression.objects.get_or_create(
-        email=email, defaults={"reason": reason, "source": source[:120], "mailing_id": mailing_id}
+    fields = {"reason": reason, "source": source[:120], "mailing_id": mailing_id}
+    suppression, created = Suppression.objects.select_for_update().get_or_create(
+        email=email, defaults=fields
     )
+    if (
+        not created
+        and reason == SuppressionReason.UNSUBSCRIBED
+        and suppression.reason != SuppressionReason.UNSUBSCRIBED
+    ):
+        # A bounce may be lifted by staff later; the person's own unsubscribe must stand.
+        Suppression.objects.filter(pk=suppression.pk).update(**fields, recorded_at=timezone.now())
+        created = True
     if created and reason == SuppressionReason.UNSUBSCRIBED:
         Subscriber.objects.filter(email=email).exclude(status=SubscriberStatus.UNSUBSCRIBED).update(
             status=SubscriberStatus.UNSUBSCRIBED, unsubscribed_at=timezone.now()

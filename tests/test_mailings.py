@@ -487,3 +487,29 @@ def test_staff_write_test_and_send_a_mailing(superuser, django_capture_on_commit
     assert "recipients: 1" in page and "sent: 1" in page and "failed: 0" in page
     again = client.post(f"{url}send/", follow=True)
     assert "already been sent" in again.content.decode()
+
+
+def test_unsubscribing_an_address_that_bounced_is_still_recorded(
+    django_capture_on_commit_callbacks,
+):
+    # A bounce may be lifted by staff once the mailbox works again; the person's own
+    # unsubscribe must stand and be recorded as their withdrawn consent.
+    SubscriberFactory(email="anna@example.org")
+    audience = AudienceFactory(
+        include_contacts=False, include_ambassadors=False, include_subscribers=True
+    )
+    mailing = MailingFactory(audience=audience)
+    _send(mailing, django_capture_on_commit_callbacks)
+    url = mail.outbox[0].extra_headers["List-Unsubscribe"].strip("<>")
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    call_command("mailing_bounce", "--email", "anna@example.org", stdout=None)
+
+    Client().post(f"/{path}", "List-Unsubscribe=One-Click",
+                  content_type="application/x-www-form-urlencoded")  # fmt: skip
+
+    assert Subscriber.objects.get().status == SubscriberStatus.UNSUBSCRIBED
+    assert ConsentEvent.objects.filter(
+        email="anna@example.org", purpose=ConsentPurpose.EMAIL, action="withdrawn"
+    ).exists()
+    suppression = Suppression.objects.get()
+    assert (suppression.reason, suppression.mailing) == ("unsubscribed", mailing)
