@@ -162,6 +162,16 @@ def test_honeypot_and_missing_consent_store_nothing(django_capture_on_commit_cal
     assert mail.outbox == []
 
 
+def test_a_body_that_is_not_an_object_gets_a_clear_400():
+    client = Client()
+    for body in ("[1, 2]", '"anna@example.org"',
+                 '{"email": "anna@example.org", "consent": true, "language": ["it"]}'):  # fmt: skip
+        response = client.post(API, body, content_type="application/json")
+        assert response.status_code == 400, body
+        assert response["Content-Type"] == "application/json"
+    assert not Subscriber.objects.exists()
+
+
 def test_signups_are_throttled_per_client_and_cors_allows_the_website(settings):
     settings.NEWSLETTER_SIGNUP_RATE = "2/hour"
     settings.CORS_ALLOWED_ORIGINS = [ORIGIN]

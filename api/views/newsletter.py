@@ -82,8 +82,10 @@ class NewsletterSubscriptionView(APIView):
         ),
     )
     def post(self, request) -> Response:
-        language = request.data.get("language")
-        if language not in dict(settings.LANGUAGES):
+        # Any JSON may be posted: a list, or a language that is not a string, gets the
+        # serializer's clear 400, not a crash.
+        language = request.data.get("language") if isinstance(request.data, dict) else None
+        if not isinstance(language, str) or language not in dict(settings.LANGUAGES):
             language = (translation.get_language() or "en")[:2]
         with translation.override(language):
             serializer = SubscriptionCreateSerializer(data=request.data)
