@@ -388,10 +388,14 @@ def public_impact(*, language: str = "en", today: datetime.date | None = None) -
 
         member_kinds = parts_shown(by_kind)
         member_countries = parts_shown(by_country)
-        sector_counts = {
-            pk: sum(int(row[f"{name}_sum"]) for name in PARTICIPANT_FIELDS)
-            for pk, row in sector_rows.items()
-        }
+        # Sectors may overlap, but when each programme serves one they are parts of the
+        # total: withheld as parts, so a lone small sector cannot be subtracted back.
+        sector_counts = parts_shown(
+            {
+                pk: sum(int(row[f"{name}_sum"]) for name in PARTICIPANT_FIELDS)
+                for pk, row in sector_rows.items()
+            }
+        )
         body = {
             "minimum_group_size": minimum_group_size(),
             "members": {
@@ -416,13 +420,13 @@ def public_impact(*, language: str = "en", today: datetime.date | None = None) -
             },
             "reached": {
                 **reached(reach),
-                # A programme may serve several sectors: these overlap and are not parts.
+                # Sectors overlap when a programme serves several; withheld as parts all the same.
                 "by_sector": sorted(
                     (
                         {
                             "sector": sectors[pk].slug,
                             "name": sectors[pk].name_for(language),
-                            "count": shown(count),
+                            "count": count,
                         }
                         for pk, count in sector_counts.items()
                         if pk in sectors

@@ -323,3 +323,22 @@ def test_a_withheld_year_cannot_be_worked_out_from_the_total(anonymous_client):
     assert reach_in_year(2023).people is None
     assert reach_in_year(2022).people == 100
     assert reach_in_year(2021).people == 0
+
+
+def test_a_lone_small_sector_cannot_be_worked_out_from_the_total(anonymous_client):
+    # Each programme serves one sector: 100 + 50 + 3 = 153, the total shown; the 3
+    # withheld alone would follow, so the next smallest sector is withheld too.
+    from tests.factories import ProgrammeFactory, SectorFactory
+
+    for slug, citizens in (("education", 100), ("health", 50), ("culture", 3)):
+        sector = SectorFactory(slug=slug, name_en=slug, name_it=slug)
+        DeliveryFactory(programme=ProgrammeFactory(sectors=[sector]), citizens=citizens)
+
+    body = anonymous_client.get(URL, {"lang": "en"}).json()["reached"]
+
+    assert body["total"] == 153
+    assert {row["sector"]: row["count"] for row in body["by_sector"]} == {
+        "culture": None,
+        "education": 100,
+        "health": None,
+    }
