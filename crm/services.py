@@ -80,6 +80,7 @@ def agreement_renew(*, agreement: Agreement, signed_on: datetime.date | None = N
         auto_renew=agreement.auto_renew,
         renewal_months=agreement.renewal_months,
         signatories=agreement.signatories,
+        remind_member=agreement.remind_member,
         renews=agreement,
     )
     successor.full_clean(exclude=["reference", "document"])
