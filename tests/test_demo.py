@@ -119,3 +119,25 @@ def test_ensure_admin_leaves_an_ordinary_admin_user_alone(django_user_model, cap
     assert "exists but is not a superuser" in capsys.readouterr().err
     user = django_user_model.objects.get()
     assert not user.is_superuser and user.check_password("their-own")
+
+
+def test_demo_follow_ups_are_due_to_the_admin_and_on_the_timelines(monkeypatch, capsys):
+    """`make data` creates the admin first, so the demo's follow-ups are theirs: the
+    dashboard's "due to me" panel and the members' timelines show something."""
+    from activities.models import Activity, FollowUp
+    from activities.selectors import follow_ups_due, member_timeline
+
+    monkeypatch.setenv("ADMIN_PASSWORD", "demo-pass-123")
+    call_command("ensure_admin")
+    call_command("load_demo")
+    admin = get_user_model().objects.get(username="admin")
+    due = follow_ups_due(admin)
+    assert len(due) >= 3
+    assert any(f.is_overdue for f in due) and not all(f.is_overdue for f in due)
+    assert FollowUp.objects.filter(assignee=admin, done_on__isnull=False).exists()
+    activity = Activity.objects.select_related("member").first()
+    kinds = {entry.kind for entry in member_timeline(activity.member)}
+    assert {"activity", "follow-up"} <= kinds
+    counts = (Activity.objects.count(), FollowUp.objects.count())
+    call_command("load_demo")
+    assert (Activity.objects.count(), FollowUp.objects.count()) == counts
