@@ -289,6 +289,10 @@ def agreements_renew_due(
         context = _agreement_context(
             agreement, successor=latest, periods=len(chain), renewed_on=today
         )
+        # "The renewed agreement in Kindnet": the one in force now, not the one that ended.
+        context["admin_url"] = settings.SITE_URL + reverse(
+            "admin:crm_agreement_change", args=[latest.pk]
+        )
         outcome = _notices_send(
             agreement,
             AgreementNoticeKind.RENEWED,

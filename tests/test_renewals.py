@@ -330,3 +330,11 @@ def test_a_renewed_agreement_keeps_reminding_the_member(staff):
     mail.outbox.clear()
     run(successor.ends_on - datetime.timedelta(days=7))
     assert ["preside@scuola.example"] in [m.to for m in mail.outbox]
+
+
+def test_the_renewal_notice_links_staff_to_the_agreement_in_force(staff):
+    agreement = ending(-1, auto_renew=True, renewal_months=12)
+    run()
+    successor = Agreement.objects.get(renews=agreement)
+    body = next(m for m in mail.outbox if m.to == ["emma@kindness.example"]).body
+    assert f"/admin/crm/agreement/{successor.pk}/change/" in body
