@@ -104,7 +104,6 @@ def test_standing_lists_who_to_award_and_who_to_review(schools):
     assert standing.holding == []
 
 
-
 def test_standing_on_a_past_day_counts_a_title_withdrawn_later_as_held(schools):
     """On 2025-06-01 Scuola Attiva held Kind School (withdrawn in 2025-09): it is a holder
     then, not a candidate for a second award."""
@@ -124,6 +123,7 @@ def test_standing_on_a_past_day_counts_a_title_withdrawn_later_as_held(schools):
     assert [m.name for m in standing.holding] == ["Scuola Attiva"]
     later = recognition_standing(rule, members=Member.objects.all(), day=D(2025, 10, 1))
     assert later.holding == [] and later.to_review == []
+
 
 def test_award_needs_the_criteria_and_a_reason(schools):
     active, idle, _company = schools
