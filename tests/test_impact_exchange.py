@@ -168,6 +168,9 @@ def test_export_queries_do_not_grow_with_rows(network, superuser, client):
         assert len(rows) == Programme.objects.count()  # as many deliveries as programmes
         return len(queries)
 
+    page = client.get("/admin/impact/programme/").content.decode()
+    for link in ("report/", "import/", "export/", "import/template/"):  # the report stays
+        assert f"/admin/impact/programme/{link}" in page
     before = {model: export_queries(model) for model in ("programme", "delivery")}
     for n in range(3):
         programme = ProgrammeFactory(chapter=swiss, sectors=[SectorFactory()])
