@@ -26,9 +26,9 @@ data: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_gazetteer --if-empty
 	$(BIN)/python manage.py load_municipalities --if-empty
+	$(BIN)/python manage.py ensure_admin
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py geocode --pending --no-progress
-	$(BIN)/python manage.py ensure_admin
 
 run: data
 	@echo "Kindnet is on http://$(HOST):$(PORT)/ (admin at /admin/)"

@@ -80,6 +80,7 @@ def agreement_renew(*, agreement: Agreement, signed_on: datetime.date | None = N
         auto_renew=agreement.auto_renew,
         renewal_months=agreement.renewal_months,
         signatories=agreement.signatories,
+        remind_member=agreement.remind_member,
         renews=agreement,
     )
     successor.full_clean(exclude=["reference", "document"])
@@ -287,6 +288,10 @@ def agreements_renew_due(
         latest = chain[-1]
         context = _agreement_context(
             agreement, successor=latest, periods=len(chain), renewed_on=today
+        )
+        # "The renewed agreement in Kindnet": the one in force now, not the one that ended.
+        context["admin_url"] = settings.SITE_URL + reverse(
+            "admin:crm_agreement_change", args=[latest.pk]
         )
         outcome = _notices_send(
             agreement,

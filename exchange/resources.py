@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.conf import settings
+from django.db import models
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
@@ -126,6 +127,48 @@ class MemberReferenceResource(NetworkResource):
             if resource.key_fields and kind != MemberKind.AMBASSADOR
         ]
         return queryset.select_related("member", *sorted(kinds))
+
+
+class MatchedByValuesResource(MemberReferenceResource):
+    """Rows of a member without a code of their own (activities, deliveries), matched to
+    saved ones by member + `match_fields`; a related record counts by its id."""
+
+    match_fields: tuple[str, ...] = ()
+
+    def match_key(self, member_id, values: dict) -> tuple:
+        return (
+            member_id,
+            *(
+                value.pk if isinstance(value, models.Model) else value
+                for value in (values[name] for name in self.match_fields)
+            ),
+        )
+
+    def prepare(self, dataset) -> None:
+        model = self._meta.model
+        index = {}
+        attnames = [self.attname(name) for name in self.match_fields]
+        saved = model.objects.values_list("pk", "member_id", *attnames)
+        for pk, member_id, *values in saved.iterator(chunk_size=2000):
+            index[self.match_key(member_id, dict(zip(self.match_fields, values, strict=True)))] = pk
+        for number, row in enumerate(dataset.dict, start=2):
+            member_id = self.row_member_id(row)
+            if member_id is None:
+                continue
+            try:
+                values = {name: self.fields[name].clean(row) for name in self.match_fields}
+            except (ValueError, KeyError):
+                continue  # reported against the row by its own column
+            pk = index.get(self.match_key(member_id, values))
+            if pk:
+                self.matched[number] = pk
+        for part in chunks(sorted(set(self.matched.values()))):
+            self.existing.update(model.objects.in_bulk(part))
+
+    def instance_key(self, instance) -> tuple | None:
+        # By attname (programme_id): reading a saved row's relation would cost a query.
+        values = {name: getattr(instance, self.attname(name)) for name in self.match_fields}
+        return self.match_key(instance.member_id, values)
 
 
 class AgreementResource(MemberReferenceResource):

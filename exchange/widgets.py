@@ -11,6 +11,7 @@ import datetime
 import re
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -248,3 +249,33 @@ class CountryWidget(TextWidget):
 
     def render(self, value, obj=None, **kwargs) -> str:
         return getattr(value, "code", value) or ""
+
+
+class StaffUserWidget(widgets.ForeignKeyWidget):
+    """A staff user by username (any case); the usernames are loaded once per import."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(get_user_model(), field="username", **kwargs)
+        self.by_name: dict[str, object] | None = None
+
+    def load(self) -> None:
+        self.by_name = {
+            user.username.lower(): user
+            for user in get_user_model().objects.filter(is_staff=True, is_active=True)
+        }
+
+    def clean(self, value, row=None, **kwargs):
+        text = cell_text(value)
+        if not text:
+            return None
+        if self.by_name is None:
+            self.load()
+        user = self.by_name.get(text.lower())
+        if user is None:
+            raise ValueError(
+                _("“%(value)s” is not the username of active staff.") % {"value": text}
+            )
+        return user
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        return value.get_username() if value else ""

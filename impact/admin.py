@@ -1,5 +1,6 @@
 """Staff pages of impact: programmes with their deliveries, deliveries with their
 measurements, instruments, recognition rules with who qualifies, and the impact report.
+Programmes and deliveries are imported and exported like the rest (resources.py).
 
 Deliveries also appear on every member's page: this app adds its inline to the member
 admins (the core's admin never names a feature)."""
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.admin_scope import ChapterScopedAdmin
 from crm.models import Chapter, Member, Recognition
 from crm.scope import scope_queryset
+from exchange.admin import NetworkImportExportMixin
 from impact.export import report_csv, report_xlsx
 from impact.models import (
     PARTICIPANT_FIELDS,
@@ -34,6 +36,7 @@ from impact.models import (
     ProgrammeType,
     RecognitionRule,
 )
+from impact.resources import DeliveryResource, ProgrammeResource
 from impact.selectors import ReportFilters, impact_report, recognition_standing
 from impact.services import recognition_award, recognition_withdraw
 
@@ -76,7 +79,8 @@ class MeasurementInline(admin.TabularInline):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(ChapterScopedAdmin, admin.ModelAdmin):
+class ProgrammeAdmin(ChapterScopedAdmin, NetworkImportExportMixin, admin.ModelAdmin):
+    resource_classes = [ProgrammeResource]
     list_display = [
         "name",
         "programme_type",
@@ -202,7 +206,8 @@ class ReportForm(forms.Form):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ChapterScopedAdmin, admin.ModelAdmin):
+class DeliveryAdmin(ChapterScopedAdmin, NetworkImportExportMixin, admin.ModelAdmin):
+    resource_classes = [DeliveryResource]
     list_display = [
         "programme",
         "member_link",

@@ -575,7 +575,8 @@ def recognition_standing(
     }
     held = (
         Recognition.objects.filter(
-            Q(withdrawn_on__isnull=True),
+            # Held on `day`: a title withdrawn later was still held then.
+            Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day),
             title=rule.title,
             awarded_on__lte=day,
             member__in=members.values("pk"),

@@ -223,6 +223,7 @@ class DemoLoader:
         for i in range(40):
             self._ambassador(i)
         self.counts.update(impact_demo_create(today=self.today, seed=self.seed))
+        self.counts.update(activities_demo_create(today=self.today))
         return self.counts
 
     def _reseed(self, kind: str, key: object) -> None:
@@ -726,3 +727,113 @@ def synthetic_deliveries_create(*, deliveries: int, seed: int = 1) -> int:
         made += len(created)
     network_changed_send(sender=Member, member_ids=None)
     return made
+
+
+#: The demo's activities: (member kind, activity kind, days ago, summary, follow-up title,
+#: due in days, done).
+#: Some follow-ups are overdue, one is due today, one is done, so the dashboard's
+#: "Follow-ups due to me" panel and the members' timelines show each case.
+DEMO_ACTIVITIES = [
+    (
+        "school",
+        "meeting",
+        40,
+        "Met the head teacher: the kindness week is planned for the spring.",
+        "Send the kindness week materials",
+        -12,
+        False,
+    ),
+    (
+        "school",
+        "call",
+        21,
+        "Called about renewing the agreement; they want to go on.",
+        "Send the renewal to sign",
+        -5,
+        False,
+    ),
+    (
+        "organization",
+        "visit",
+        14,
+        "Visited the workshop with two volunteers; forty people took part.",
+        "Share the workshop photos with the member",
+        -2,
+        False,
+    ),
+    (
+        "school",
+        "email",
+        7,
+        "Wrote about the B-Kind Test results of last term.",
+        "Call back about the B-Kind Test results",
+        0,
+        False,
+    ),
+    (
+        "company",
+        "workshop",
+        60,
+        "Ran a training for the staff on kind communication.",
+        "Collect the participants' feedback",
+        -45,
+        True,
+    ),
+    (
+        "municipality",
+        "meeting",
+        3,
+        "Met the councillor: the council votes on the charter next month.",
+        "Prepare the charter's presentation for the council",
+        10,
+        False,
+    ),
+    (
+        "company",
+        "call",
+        2,
+        "Introductory call: interested in the kindness programme for employees.",
+        "Propose dates for a first workshop",
+        25,
+        False,
+    ),
+]
+
+
+def activities_demo_create(*, today: datetime.date) -> dict[str, int]:
+    """A few activities with their follow-ups at demo members, assigned to the first
+    superuser (the `admin` of `manage.py ensure_admin`, which `make data` runs before
+    `load_demo`), unassigned when there is none. Added once."""
+    from django.contrib.auth import get_user_model
+
+    from activities.models import Activity, FollowUp
+
+    if Activity.objects.filter(summary=DEMO_ACTIVITIES[0][3]).exists():
+        return {}
+    admin = (
+        get_user_model().objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+    )
+    used: dict[str, int] = {}
+    activities = follow_ups = 0
+    for member_kind, kind, days_ago, summary, title, due_in, done in DEMO_ACTIVITIES:
+        index = used[member_kind] = used.get(member_kind, -1) + 1
+        of_kind = Member.objects.filter(kind=member_kind).order_by("pk")
+        member = of_kind.prefetch_related("contacts")[index : index + 1].first()
+        if member is None:
+            continue
+        happened_on = today - datetime.timedelta(days=days_ago)
+        activity = Activity.objects.create(
+            member=member, kind=kind, happened_on=happened_on, staff=admin, summary=summary
+        )
+        activity.contacts.set([c for c in member.contacts.all() if c.is_primary])
+        FollowUp.objects.create(
+            member=member,
+            activity=activity,
+            title=title,
+            due_on=today + datetime.timedelta(days=due_in),
+            assignee=admin,
+            done_on=today - datetime.timedelta(days=1) if done else None,
+        )
+        activities += 1
+        follow_ups += 1
+    return {"activity": activities, "follow-up": follow_ups} if activities else {}

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from activities.models import Activity, FollowUp
 from crm.models import Agreement, AgreementStatus, Contact, Member, MemberKind, Recognition
 
 pytestmark = pytest.mark.django_db
@@ -20,10 +21,14 @@ def snapshot() -> dict[str, object]:
         "agreements": Agreement.objects.count(),
         "contacts": Contact.objects.count(),
         "recognitions": Recognition.objects.count(),
+        "activities": Activity.objects.count(),
+        "follow-ups": FollowUp.objects.count(),
     }
 
 
-def test_demo_network_loads_once_with_every_kind_and_status(capsys):
+def test_demo_network_loads_once_with_every_kind_and_status(monkeypatch, capsys):
+    monkeypatch.setenv("ADMIN_PASSWORD", "demo-pass-123")
+    call_command("ensure_admin")  # as `make data` does, before the demo
     call_command("load_demo")
     first = snapshot()
     assert "Demo network loaded:" in capsys.readouterr().out
@@ -41,9 +46,26 @@ def test_demo_network_loads_once_with_every_kind_and_status(capsys):
         for ref in Agreement.objects.values_list("reference", flat=True)
     )
 
+    _demo_follow_ups_check()
+
     call_command("load_demo")
     assert snapshot() == first
     assert "Demo network already loaded: nothing to add." in capsys.readouterr().out
+
+
+def _demo_follow_ups_check() -> None:
+    """The demo's follow-ups are the admin's: the dashboard's "due to me" panel and the
+    members' timelines show something."""
+    from activities.selectors import follow_ups_due, member_timeline
+
+    admin = get_user_model().objects.get(username="admin")
+    due = follow_ups_due(admin)
+    assert len(due) >= 3
+    assert any(f.is_overdue for f in due) and not all(f.is_overdue for f in due)
+    assert FollowUp.objects.filter(assignee=admin, done_on__isnull=False).exists()
+    activity = Activity.objects.select_related("member").first()
+    kinds = {entry.kind for entry in member_timeline(activity.member)}
+    assert {"activity", "follow-up"} <= kinds
 
 
 def test_demo_companies_have_valid_vat_numbers():

@@ -104,6 +104,27 @@ def test_standing_lists_who_to_award_and_who_to_review(schools):
     assert standing.holding == []
 
 
+def test_standing_on_a_past_day_counts_a_title_withdrawn_later_as_held(schools):
+    """On 2025-06-01 Scuola Attiva held Kind School (withdrawn in 2025-09): it is a holder
+    then, not a candidate for a second award."""
+    active, _idle, _company = schools
+    rule = RecognitionRuleFactory()
+    RecognitionFactory(
+        member=active,
+        title="Kind School",
+        awarded_on=D(2024, 6, 1),
+        withdrawn_on=D(2025, 9, 1),
+        withdrawal_reason="No programme since",
+    )
+
+    standing = recognition_standing(rule, members=Member.objects.all(), day=D(2025, 6, 1))
+
+    assert standing.to_award == []
+    assert [m.name for m in standing.holding] == ["Scuola Attiva"]
+    later = recognition_standing(rule, members=Member.objects.all(), day=D(2025, 10, 1))
+    assert later.holding == [] and later.to_review == []
+
+
 def test_award_needs_the_criteria_and_a_reason(schools):
     active, idle, _company = schools
     rule = RecognitionRuleFactory()

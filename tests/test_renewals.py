@@ -316,3 +316,25 @@ def test_the_agreement_page_lists_the_notices_sent(staff):
     page = client.get(f"/admin/crm/agreement/{agreement.pk}/change/").content.decode()
     assert "Reminders and notices sent" in page
     assert "giulia@kindness.example" in page and "emma@kindness.example" in page
+
+
+def test_a_renewed_agreement_keeps_reminding_the_member(staff):
+    """The successor keeps the agreement's choice to remind the member's contact, so the
+    member who asked for reminders still gets them about the renewed period."""
+    member = SchoolFactory(country="IT")
+    ContactFactory(member=member, is_primary=True, email="preside@scuola.example", language="it")
+    agreement = ending(-1, member=member, auto_renew=True, renewal_months=2, remind_member=True)
+    run()
+    successor = Agreement.objects.get(renews=agreement)
+    assert successor.remind_member
+    mail.outbox.clear()
+    run(successor.ends_on - datetime.timedelta(days=7))
+    assert ["preside@scuola.example"] in [m.to for m in mail.outbox]
+
+
+def test_the_renewal_notice_links_staff_to_the_agreement_in_force(staff):
+    agreement = ending(-1, auto_renew=True, renewal_months=12)
+    run()
+    successor = Agreement.objects.get(renews=agreement)
+    body = next(m for m in mail.outbox if m.to == ["emma@kindness.example"]).body
+    assert f"/admin/crm/agreement/{successor.pk}/change/" in body
