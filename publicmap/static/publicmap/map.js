@@ -86,6 +86,7 @@
     style.setProperty("--kn-cluster", hex);
     // Text on the accent stays readable whatever colour the host chose.
     style.setProperty("--kn-on-accent", luminance > 0.4 ? "#111827" : "#ffffff");
+    style.setProperty("--kn-on-cluster", luminance > 0.4 ? "#111827" : "#ffffff");
   }
   if (options.accent && /^#[0-9a-f]{6}$/.test(options.accent)) { applyAccent(options.accent); }
 
