@@ -297,7 +297,9 @@ def parent_site() -> Iterator:
     def start(embed_url: str, *, host: str = "127.0.0.1") -> str:
         server = http.server.ThreadingHTTPServer((host, 0), _ParentPage)
         server.embed_url = embed_url
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        ).start()
         servers.append(server)
         return f"http://{host}:{server.server_address[1]}"
 

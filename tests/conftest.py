@@ -14,6 +14,8 @@ a superuser a session that only leads to the second-factor page.
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
@@ -118,6 +120,17 @@ def reference_data(db) -> dict:
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request's language (Accept-Language
+    through LocaleMiddleware) stays active in the thread after the test client's call."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: no map feed or throttle count from another test."""
     from django.core.cache import cache
@@ -125,6 +138,27 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pristine_sqlite_database(django_db_setup, django_db_blocker, tmp_path_factory):
+    """On SQLite, a file copy of the freshly migrated test database, taken before any test
+    writes to it: tests that run the project's commands in other processes (which cannot
+    see an in-memory database) start from a copy instead of migrating from scratch.
+    None on PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return None
+    path = tmp_path_factory.mktemp("pristine") / "db.sqlite3"
+    with django_db_blocker.unblock():
+        connection.ensure_connection()
+        target = sqlite3.connect(path)
+        try:
+            connection.connection.backup(target)
+        finally:
+            target.close()
+    return path
 
 
 # --- Geocoding (issue 3) ---------------------------------------------------------------

@@ -74,7 +74,9 @@ def host_site(live_server) -> Iterator:
             "height": height,
             "sandbox": f'sandbox="{sandbox}"' if sandbox else "",
         }
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        ).start()
         servers.append(server)
         return f"http://{HOST}:{server.server_address[1]}"
 

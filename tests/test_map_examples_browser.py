@@ -68,7 +68,9 @@ def example_site() -> Iterator[str]:
 
     handler = functools.partial(Quiet, directory=str(EXAMPLES))
     server = http.server.ThreadingHTTPServer(("127.0.0.2", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    ).start()
     yield f"http://127.0.0.2:{server.server_address[1]}"
     server.shutdown()
     server.server_close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -70,8 +71,9 @@ def _postgres_recreate(*, drop_only: bool = False) -> None:
 
 
 @pytest.fixture
-def laptop_env(tmp_path) -> Iterator[dict[str, str]]:
-    """The environment of `make run` on a laptop, with a database of its own."""
+def laptop_env(tmp_path, pristine_sqlite_database) -> Iterator[dict[str, str]]:
+    """The environment of `make run` on a laptop, with a database of its own (on SQLite,
+    a copy of the suite's freshly migrated one: `migrate` then has nothing left to do)."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -84,6 +86,7 @@ def laptop_env(tmp_path) -> Iterator[dict[str, str]]:
         _postgres_recreate()
         env["DATABASE_URL"] = _postgres_url()
     else:
+        shutil.copyfile(pristine_sqlite_database, tmp_path / "db.sqlite3")
         env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     try:
         yield env
