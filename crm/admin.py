@@ -31,6 +31,7 @@ from crm.admin_filters import (
     CountryFilter,
     MembershipStatusFilter,
     RegionFilter,
+    SectorFilter,
 )
 from crm.admin_scope import ChapterScopedAdmin
 from crm.models import (
@@ -178,7 +179,7 @@ class MemberKindAdmin(
         MembershipStatusFilter,
         AgreementExpiringFilter,
         "chapter",
-        "sectors",
+        ("sectors", SectorFilter),
         CountryFilter,
         RegionFilter,
         "geocode_status",

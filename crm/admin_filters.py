@@ -8,6 +8,7 @@ from django_countries import countries
 
 from crm.distinct import distinct_values
 from crm.models import AgreementStatus, MemberQuerySet, MembershipStatus
+from crm.sidebar import sidebar_choices
 
 EXPIRING_CHOICES = [
     ("30", _("within 30 days")),
@@ -68,11 +69,28 @@ class RegionFilter(admin.SimpleListFilter):
     parameter_name = "region"
 
     def lookups(self, request, model_admin):
-        regions = distinct_values(model_admin.get_queryset(request), "region")
+        regions = sidebar_choices(
+            request,
+            model_admin.model,
+            "region",
+            lambda: distinct_values(model_admin.get_queryset(request), "region"),
+        )
         return [(region, region) for region in regions]
 
     def queryset(self, request, queryset):
         return queryset.filter(region=self.value()) if self.value() else queryset
+
+
+class SectorFilter(admin.RelatedFieldListFilter):
+    """Every sector, as Django lists them, from the sidebar cache."""
+
+    def field_choices(self, field, request, model_admin):
+        return sidebar_choices(
+            request,
+            model_admin.model,
+            "sectors",
+            lambda: super(SectorFilter, self).field_choices(field, request, model_admin),
+        )
 
 
 class CountryFilter(admin.SimpleListFilter):
@@ -82,7 +100,12 @@ class CountryFilter(admin.SimpleListFilter):
     parameter_name = "country"
 
     def lookups(self, request, model_admin):
-        codes = distinct_values(model_admin.get_queryset(request), "country")
+        codes = sidebar_choices(
+            request,
+            model_admin.model,
+            "country",
+            lambda: distinct_values(model_admin.get_queryset(request), "country"),
+        )
         return sorted(
             ((code, countries.name(code)) for code in codes),
             key=lambda choice: str(choice[1]),

@@ -22,7 +22,8 @@ from django.db.models import FileField
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import Signal
 
-from crm.models import Agreement, Member, Recognition, Sector
+from crm.models import Agreement, Chapter, Member, Recognition, Sector
+from crm.sidebar import sidebar_invalidate
 from crm.storage import private_storage
 
 network_changed = Signal()
@@ -87,6 +88,10 @@ def connect() -> None:
     m2m_changed.connect(
         _model_changed, sender=Member.sectors.through, dispatch_uid="changed-member-sectors"
     )
+    # The admin lists' sidebar choices: members' regions and countries, sectors, chapters.
+    network_changed.connect(sidebar_invalidate, dispatch_uid="sidebar-network")
+    post_save.connect(sidebar_invalidate, sender=Chapter, dispatch_uid="sidebar-chapter-save")
+    post_delete.connect(sidebar_invalidate, sender=Chapter, dispatch_uid="sidebar-chapter-del")
     for model in apps.get_models():
         # A history row names the file of its record; only the record's deletion removes it.
         if hasattr(model, "instance_type"):

@@ -414,6 +414,9 @@ LIST_MAX_ROWS = env_int("LIST_MAX_ROWS", default=20_000, minimum=1)
 # How far past the asked page a list counts its rows ("more than N" beyond): the count
 # costs these pages' rows, not the table's.
 LIST_PAGES_AHEAD = env_int("LIST_PAGES_AHEAD", default=10, minimum=1)
+# The admin lists' sidebar choices (chapters, sectors, regions, countries) are cached until
+# the network changes, and at most this long (crm/sidebar.py).
+SIDEBAR_CHOICES_SECONDS = env_int("SIDEBAR_CHOICES_SECONDS", default=300, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous call is told how to authenticate (401).

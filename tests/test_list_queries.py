@@ -122,6 +122,45 @@ def test_no_page_deeper_than_the_documented_limit(network, superuser_client, set
     assert "starts after row 20," in message and "filters" in message
 
 
+def test_a_cursor_walks_the_whole_list_past_the_limit_in_constant_queries(
+    network, superuser_client, settings
+):
+    settings.LIST_MAX_ROWS = 20  # numbered pages stop at row 20; a cursor does not
+    message = str(superuser_client.get("/api/v1/members/?page_size=10&page=3").json()["page"])
+    assert "cursor=" in message
+    url, seen, statements = "/api/v1/members/?cursor=&page_size=7&status=active", [], set()
+    while url:
+        with CaptureQueriesContext(connection) as captured:
+            body = superuser_client.get(url).json()
+        assert "count" not in body
+        seen += [(row["name"], row["id"]) for row in body["results"]]
+        statements.add(len(captured.captured_queries))
+        url = body["next"]
+    active = Member.objects.filter(pk__in=[m.pk for m in network]).with_membership()
+    expected = sorted((m.name, m.pk) for m in active if m.membership == MembershipStatus.ACTIVE)
+    assert seen == expected and len(seen) > 20
+    assert len(statements) == 1  # the first page and the last cost the same statements
+    # No row twice and none left out, even when names repeat (the cursor carries an offset).
+    SchoolFactory.create_batch(9, name="Same name")
+    names = []
+    url = "/api/v1/members/?cursor=&page_size=4&search=Same"
+    while url:
+        body = superuser_client.get(url).json()
+        names += [row["id"] for row in body["results"]]
+        url = body["next"]
+    assert len(names) == len(set(names)) == 9
+    # Another order, backwards with `previous`: the same rows in reverse.
+    first = superuser_client.get("/api/v1/members/?cursor=&page_size=5&ordering=-id").json()
+    second = superuser_client.get(first["next"]).json()
+    back = superuser_client.get(second["previous"]).json()
+    assert [r["id"] for r in back["results"]] == [r["id"] for r in first["results"]]
+    assert [r["id"] for r in first["results"]] == sorted(
+        (r["id"] for r in first["results"]), reverse=True
+    )
+    bad = superuser_client.get("/api/v1/members/?cursor=not-a-cursor")
+    assert bad.status_code == 404 and "cursor" in str(bad.json()).lower()
+
+
 def test_lists_count_up_to_the_limit_and_say_so(network, superuser_client, settings):
     settings.LIST_MAX_ROWS = 20
     body = superuser_client.get("/api/v1/members/?page_size=5").json()
@@ -186,3 +225,63 @@ def test_sidebar_choices_skip_through_the_index_in_one_statement(django_assert_n
 def test_odd_page_numbers_are_answered_not_crashed(superuser_client, page):
     response = superuser_client.get("/api/v1/members/", {"page": page})
     assert response.status_code in (200, 404), (page, response.status_code)
+
+
+SIDEBAR_TABLES = ('FROM "crm_chapter"', 'FROM "crm_sector"', "kindnet_distinct")
+
+
+def _sidebar_statements(client, url: str) -> list[str]:
+    return [sql for sql in _list_queries(client, url) if any(t in sql for t in SIDEBAR_TABLES)]
+
+
+def _choices(response, name: str) -> list[str]:
+    """The choices of the sidebar filter on `name` (a field or a parameter)."""
+    spec = next(
+        s
+        for s in response.context["cl"].filter_specs
+        if name in (getattr(s, "field_path", None), getattr(s, "parameter_name", None))
+    )
+    return [str(c["display"]) for c in spec.choices(response.context["cl"])][1:]  # no "All"
+
+
+def test_sidebar_choices_are_read_once_until_the_network_changes(superuser_client, viewer):
+    from tests.conftest import login_verified
+    from tests.factories import ChapterFactory, SectorFactory
+
+    school = SchoolFactory(region="Lazio")
+    SectorFactory(slug="health", name_en="Health", name_it="Salute")
+    url = "/admin/partners/school/"
+    assert len(_sidebar_statements(superuser_client, url)) == 4  # chapters, sectors, 2 scans
+    assert _sidebar_statements(superuser_client, url) == []
+    assert _sidebar_statements(superuser_client, url + "?membership=active") == []
+
+    # A member saved with a new region, a new chapter: both at the next page.
+    school.region = "Molise"
+    school.save()
+    page = superuser_client.get(url)
+    assert _choices(page, "region") == ["Molise"]
+    ChapterFactory(name="Österreich", country="AT")
+    assert "Österreich" in _choices(superuser_client.get(url), "chapter")
+    # Languages and users' scopes are cached apart: Italian sector names on an Italian
+    # page, only their chapters for a user of one chapter.
+    assert "Health" in _choices(superuser_client.get(url), "sectors")
+    italian = _choices(superuser_client.get(url, HTTP_ACCEPT_LANGUAGE="it"), "sectors")
+    assert "Salute" in italian and "Health" not in italian
+    scoped = login_verified(type(superuser_client)(), viewer)
+    viewer.chapter_scope.all_chapters = False
+    viewer.chapter_scope.save()
+    viewer.chapter_scope.chapters.set([school.chapter])
+    chapters = _choices(scoped.get(url), "chapter")
+    assert str(school.chapter) in chapters and "Österreich" not in chapters
+
+
+def test_sidebar_choices_without_the_cache_are_read_every_time(superuser_client, settings):
+    from tests.test_cache_down import DEAD_REDIS, _redis
+
+    SchoolFactory(region="Lazio")
+    settings.CACHES = _redis(DEAD_REDIS)
+    url = "/admin/partners/school/"
+    for _ in range(2):
+        page = superuser_client.get(url)
+        assert page.status_code == 200 and _choices(page, "region") == ["Lazio"]
+    assert len(_sidebar_statements(superuser_client, url)) == 4
