@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's form templates, found through TEMPLATES (FORM_RENDERER below).
+    "django.forms",
     "django_countries",
     "django_filters",
     "simple_history",
@@ -181,6 +183,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through TEMPLATES, so that templates/django/forms/ may override one (the
+# select, whose options are written inline: see that template).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database: SQLite file by default, DATABASE_URL=postgres://… for PostgreSQL ------
 _DATABASE_URL = env_str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"

@@ -301,6 +301,8 @@ def test_admin_pages_follow_the_role_and_the_chapter(network, role):
         if label not in records["IT"]:
             continue
         for case, (user_where, record_where) in CASES.items():
+            if case == "no chapter" and users[role, "none"] is users[role, "IT"]:
+                continue  # the superuser: the same user and record as "own"
             obj = records[record_where][label]
             response = clients[user_where].get(_admin_url(label, obj))
             want = _expected(rights, scoped, role, case)
