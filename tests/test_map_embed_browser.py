@@ -191,6 +191,22 @@ def test_a_card_opened_from_any_marker_is_fully_visible_and_the_host_hears_of_it
     assert page.kn_log.errors == []
 
 
+#: A point of the frame where the map shows only itself (tiles, no marker or control).
+BARE_MAP_POINT = """map => {
+    const box = map.getBoundingClientRect();
+    for (let y = box.bottom - 40; y > box.top + 40; y -= 23) {
+        for (let x = box.left + 40; x < box.right - 40; x += 29) {
+            const hit = document.elementFromPoint(x, y);
+            if (hit && map.contains(hit) && (hit === map || hit.closest(".leaflet-tile-pane")
+                || hit.classList.contains("leaflet-container"))) {
+                return [x, y];
+            }
+        }
+    }
+    return null;
+}"""
+
+
 def test_the_wheel_scrolls_the_host_page_until_the_map_has_the_focus(
     live_server, demo_network, page_factory, host_site, settings
 ):
@@ -211,11 +227,19 @@ def test_the_wheel_scrolls_the_host_page_until_the_map_has_the_focus(
     frame.locator(".kn-hint").wait_for()
     assert events(page, "kindnet:view")[-1]["zoom"] == 12  # the map did not zoom
 
-    # A click gives the map the focus: now the wheel zooms it and the page stays.
+    # A click gives the map the focus: now the wheel zooms it and the page stays. The
+    # click lands on bare map (a marker there would open its card instead).
     page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_function("() => window.scrollY === 0")
     box = page.locator("#kn-embed").bounding_box()
-    page.mouse.click(box["x"] + 60, box["y"] + box["height"] - 60)
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    bare = frame.locator("#kn-map").evaluate(BARE_MAP_POINT)
+    assert bare is not None, "no bare map in the frame"
+    page.mouse.click(box["x"] + bare[0], box["y"] + bare[1])
+    embed = next(f for f in page.frames if f.url.startswith(live_server.url))
+    embed.wait_for_function(
+        "() => document.getElementById('kn-map').contains(document.activeElement)"
+    )
+    page.mouse.move(box["x"] + bare[0], box["y"] + bare[1])
     page.mouse.wheel(0, -300)
     page.wait_for_function(
         "() => window.kindnetEvents.filter(e => e.type === 'kindnet:view').pop().zoom > 12"
