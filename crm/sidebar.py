@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import translation
 
 from crm.scope import ALL, user_chapter_ids
@@ -36,5 +37,8 @@ def sidebar_choices(request, model, name: str, compute: Callable[[], T]) -> T:
 
 
 def sidebar_invalidate(**kwargs) -> None:
-    """Every list's cached choices go (a receiver of the core's change signals)."""
+    """Every list's cached choices go (a receiver of the core's change signals): now, and
+    again once the change has committed, since a page read in between may have cached the
+    choices as they were before it."""
     _sidebar.invalidate()
+    transaction.on_commit(_sidebar.invalidate)

@@ -148,9 +148,10 @@ def test_the_members_list_and_a_members_page_pass_axe_at_1280_px(staff_page, dem
     page.click("#result_list tbody tr:first-child td.field-name_link a")
     page.wait_for_selector(".kindnet-member-map .leaflet-marker-icon")
     # The autocompletes get their names once the page has loaded (admin_a11y.js): on a busy
-    # machine the marker can show before that.
+    # machine the marker can show before that. (A function, not an expression: the page's
+    # CSP forbids the eval that polling an expression takes.)
     page.wait_for_function(
-        "document.readyState === 'complete' && !document.querySelector("
+        "() => document.readyState === 'complete' && !document.querySelector("
         "'.select2-selection[role=combobox]:not([aria-labelledby])')"
     )
     assert axe_blocking(page) == []

@@ -106,7 +106,7 @@ def test_choose_castro_bg_with_the_keyboard_only_and_send(page, live_server, set
     page.locator("#municipality-results [role=option]").nth(1).wait_for()
     assert field.get_attribute("aria-expanded") == "true"
     page.wait_for_function(
-        "document.getElementById('municipality-status').textContent.startsWith('2 ')"
+        "() => document.getElementById('municipality-status').textContent.startsWith('2 ')"
     )
     assert "2 municipalities found" in page.inner_text("#municipality-status")
 
