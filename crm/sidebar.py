@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import translation
 
 from crm.scope import ALL, user_chapter_ids
@@ -37,8 +36,7 @@ def sidebar_choices(request, model, name: str, compute: Callable[[], T]) -> T:
 
 
 def sidebar_invalidate(**kwargs) -> None:
-    """Every list's cached choices go (a receiver of the core's change signals): now, and
-    again once the change has committed, since a page read in between may have cached the
-    choices as they were before it."""
+    """Every list's cached choices go (a receiver of the core's change signals). A page
+    read between a change and its commit may cache the choices as they were before it:
+    `SIDEBAR_CHOICES_SECONDS` bounds that."""
     _sidebar.invalidate()
-    transaction.on_commit(_sidebar.invalidate)
