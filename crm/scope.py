@@ -62,6 +62,12 @@ def user_chapter_ids(user) -> frozenset[int] | None:
     return ids
 
 
+def chapter_scope_key(user) -> str:
+    """`user`'s chapters as a cache key's part: "all", the sorted ids, or "none"."""
+    ids = user_chapter_ids(user)
+    return "all" if ids is ALL else ",".join(str(pk) for pk in sorted(ids)) or "none"
+
+
 def is_scoped(model: type[models.Model]) -> bool:
     return model is Chapter or any(
         hasattr(model, name) for name in ("CHAPTER_LOOKUP", "CHAPTER_COUNTRY_LOOKUP")

@@ -17,7 +17,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.utils import translation
 
-from crm.scope import ALL, user_chapter_ids
+from crm.scope import chapter_scope_key
 from crm.shared_cache import VersionedCache
 
 T = TypeVar("T")
@@ -29,8 +29,7 @@ _sidebar = VersionedCache("sidebar", timeout=lambda: settings.SIDEBAR_CHOICES_SE
 def sidebar_choices(request, model, name: str, compute: Callable[[], T]) -> T:
     """`compute()` for this list (`model`), sidebar filter `name`, the user's chapters and
     the page's language, from the cache when it holds it."""
-    ids = user_chapter_ids(request.user)
-    scope = "all" if ids is ALL else ",".join(str(pk) for pk in sorted(ids)) or "none"
+    scope = chapter_scope_key(request.user)
     key = f"{model._meta.label_lower}:{name}:{scope}:{translation.get_language()}"
     return _sidebar.cached(key, compute)
 

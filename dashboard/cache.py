@@ -15,7 +15,7 @@ import datetime
 from collections.abc import Callable
 from typing import TypeVar
 
-from crm.scope import ALL, user_chapter_ids
+from crm.scope import chapter_scope_key
 from crm.shared_cache import VersionedCache
 
 T = TypeVar("T")
@@ -32,6 +32,4 @@ def figures_invalidate() -> None:
 
 def figures_cached(name: str, user, today: datetime.date, compute: Callable[[], T]) -> T:
     """`compute()`'s result for this user's chapters and day, from the cache when there."""
-    ids = user_chapter_ids(user)
-    scope = "all" if ids is ALL else ",".join(str(pk) for pk in sorted(ids)) or "none"
-    return _figures.cached(f"{today.isoformat()}:{scope}:{name}", compute)
+    return _figures.cached(f"{today.isoformat()}:{chapter_scope_key(user)}:{name}", compute)
