@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "simple_history",
+    # Before django_tasks_db: its `db_worker` outlives a lost database connection.
+    "kindnet.worker",
     "django_tasks",
     "django_tasks_db",
     "rest_framework",

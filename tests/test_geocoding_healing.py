@@ -238,3 +238,90 @@ def test_after_a_429_the_rest_of_the_batch_is_postponed_not_probed(
     later = [r for r in deferred_tasks.results if r.task.name == "members_geocode_task"]
     assert [r.kwargs["member_ids"] for r in later] == [[s.pk for s in schools[1:]]]
     assert (later[0].task.run_after - before).total_seconds() >= 119
+
+
+def test_a_worker_whose_database_connection_is_cut_mid_task_goes_on(laptop_env):  # noqa: F811
+    """Real processes on PostgreSQL: the database drops every connection (a restart, a
+    failover) while the worker geocodes. The worker stays up, records its task as failed,
+    and geocodes the members that the sweep queues again."""
+    import subprocess
+    import sys
+    import time
+
+    import psycopg
+
+    from tests.nominatim_fake import FakeNominatim
+    from tests.test_map_freshness import ROOT, manage
+
+    url = laptop_env["DATABASE_URL"]
+    if not url.startswith("postgres"):
+        pytest.skip("a connection cut by the server: PostgreSQL only")
+    url = url.replace("postgres://", "postgresql://", 1)
+    fake = FakeNominatim(cities={f"killtown {n}": (45.0 + n / 10, 9.0) for n in range(8)}).start()
+    env = {
+        **laptop_env,
+        "TASKS_BACKEND": "database",
+        "GEOCODERS": "nominatim",
+        "NOMINATIM_URL": fake.url,
+        "GEOCODER_USER_AGENT": "kindnet-tests/1.0 (tests@kindnet.example)",
+        "GEOCODER_MIN_DELAY_SECONDS": "0.15",
+        "GEOCODER_TIMEOUT": "2",
+        "GEOCODER_SWEEP_AFTER_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    worker = None
+    try:
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "shell", "-v", "0", "-c", CREATE_EIGHT)
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.2"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while len(fake.searches()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        database = url.rsplit("/", 1)[1]
+        with psycopg.connect(url, autocommit=True) as admin:
+            cut = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [database],
+            ).fetchone()[0]
+        assert cut >= 1  # the worker's connection, mid-task
+
+        deadline = time.monotonic() + 30
+        while _task_statuses(url).get("RUNNING") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert worker.poll() is None, worker.communicate()[0]
+        assert _task_statuses(url) == {"FAILED": 1}
+        assert _located(env) < 8
+
+        out = manage(env, "geocode_sweep")
+        assert f"Queued {8 - _located(env)} members again" in out
+        deadline = time.monotonic() + 30
+        while _located(env) < 8 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _located(env) == 8
+        assert worker.poll() is None
+    finally:
+        fake.stop()
+        if worker is not None:
+            worker.terminate()
+            log = worker.communicate(timeout=30)[0]
+    assert "Lost the database connection" in log
+    assert "Traceback" not in log
+
+
+def _task_statuses(url: str) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        rows = connection.execute(
+            "SELECT status, count(*) FROM django_tasks_database_dbtaskresult GROUP BY status "
+            "HAVING status <> 'SUCCESSFUL'"
+        ).fetchall()
+    return dict(rows)
