@@ -39,6 +39,7 @@ from common import throwaway_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kindnet.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a line per request among the figures
 
 
 def deep_page(members: int) -> int:

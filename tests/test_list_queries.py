@@ -92,11 +92,13 @@ def _list_queries(client, url: str) -> list[str]:
 )
 def test_lists_compute_membership_for_the_page_only(network, superuser_client, url):
     queries = _list_queries(superuser_client, url)
-    with_membership = [sql for sql in queries if "CASE" in sql]
-    # One query computes the statuses, for the ids of the page it names; the count and
-    # the page select their rows with EXISTS in the WHERE clause.
-    assert len(with_membership) == 1, with_membership
-    assert " IN (" in with_membership[0]
+    assert not [sql for sql in queries if "CASE" in sql]
+    with_membership = [sql for sql in queries if sql.startswith('SELECT "crm_agreement"')]
+    # One query computes the statuses from the agreements of the page's members, named by
+    # id; the count and the page select their rows with EXISTS in the WHERE clause.
+    assert len(with_membership) == 1, queries
+    assert '"crm_agreement"."member_id" IN (' in with_membership[0]
+    assert "GROUP BY" in with_membership[0]
     counts = [sql for sql in queries if sql.startswith("SELECT COUNT(*)")]
     assert len(counts) == 1 and "EXISTS(" in counts[0] and "CASE" not in counts[0], counts
 

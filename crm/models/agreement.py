@@ -59,6 +59,20 @@ def expiring_days() -> int:
     return settings.AGREEMENT_EXPIRING_DAYS
 
 
+def in_force_on(day: datetime.date) -> Q:
+    """The condition of an agreement in force on `day`: signed, started, not ended."""
+    return (
+        Q(signed_on__isnull=False, starts_on__lte=day)
+        & (Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        & (Q(terminated_on__isnull=True) | Q(terminated_on__gt=day))
+    )
+
+
+def not_started_on(day: datetime.date) -> Q:
+    """The condition of a signed agreement that starts after `day` (and was not withdrawn)."""
+    return Q(signed_on__isnull=False, starts_on__gt=day, terminated_on__isnull=True)
+
+
 class AgreementQuerySet(models.QuerySet):
     def next_reference(self, *, year: int) -> str:
         """The next free reference of `year`, e.g. IKM-2026-0042.
@@ -80,12 +94,7 @@ class AgreementQuerySet(models.QuerySet):
 
     def active_on(self, day: datetime.date | None = None) -> AgreementQuerySet:
         """Agreements in force on `day` (today by default): signed, started, not ended."""
-        day = day or timezone.localdate()
-        return self.filter(
-            Q(signed_on__isnull=False, starts_on__lte=day)
-            & (Q(ends_on__isnull=True) | Q(ends_on__gte=day))
-            & (Q(terminated_on__isnull=True) | Q(terminated_on__gt=day))
-        )
+        return self.filter(in_force_on(day or timezone.localdate()))
 
     def expiring_within(self, days: int, day: datetime.date | None = None) -> AgreementQuerySet:
         """Agreements active on `day` whose end falls within the next `days` days."""
