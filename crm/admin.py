@@ -8,7 +8,6 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
@@ -45,7 +44,7 @@ from crm.models import (
     Recognition,
     Sector,
 )
-from crm.pagination import CountCappedListAdmin
+from crm.pagination import CountCappedChangeList, CountCappedListAdmin
 from crm.services import agreement_renew
 from exchange.admin import NetworkImportExportMixin
 from exchange.resources import AgreementResource, ContactResource
@@ -150,7 +149,7 @@ PUBLIC_FIELDSET = (_("Profile"), {"fields": ["description", "show_programmes", "
 URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 
 
-class MembershipChangeList(ChangeList):
+class MembershipChangeList(CountCappedChangeList):
     """A member list that computes today's membership for the rows of its page only (one
     query), never for the rows it skips or counts."""
 

@@ -99,8 +99,10 @@ def test_lists_compute_membership_for_the_page_only(network, superuser_client, u
     assert len(with_membership) == 1, queries
     assert '"crm_agreement"."member_id" IN (' in with_membership[0]
     assert "GROUP BY" in with_membership[0]
-    counts = [sql for sql in queries if sql.startswith("SELECT COUNT(*)")]
+    # The capped count is a sub-select of the page's own statement: one round trip.
+    counts = [sql for sql in queries if "SELECT COUNT(*)" in sql]
     assert len(counts) == 1 and "EXISTS(" in counts[0] and "CASE" not in counts[0], counts
+    assert counts[0].startswith('SELECT "crm_member"."id"')
 
 
 def test_a_page_shows_each_members_own_membership(network, superuser_client):
@@ -169,7 +171,7 @@ def test_lists_count_up_to_the_limit_and_say_so(network, superuser_client, setti
     assert (body["count"], body["count_is_exact"]) == (20, False)
     assert body["next"]
     queries = _list_queries(superuser_client, "/admin/partners/school/")
-    counts = [sql for sql in queries if sql.startswith("SELECT COUNT(*)")]
+    counts = [sql for sql in queries if "SELECT COUNT(*)" in sql]
     assert len(counts) == 1 and "LIMIT 21" in counts[0]
     page = superuser_client.get("/admin/partners/school/")
     assert "More than 20 schools: the next pages appear" in page.content.decode()
@@ -197,7 +199,7 @@ def test_lists_count_only_a_few_pages_past_the_one_asked_for(network, superuser_
 
     # The admin's pages of 50 rows: page 1 (`?p=1`) counts up to row (1 + 2) * 50.
     queries = _list_queries(superuser_client, "/admin/partners/school/?p=1")
-    counts = [sql for sql in queries if sql.startswith("SELECT COUNT(*)")]
+    counts = [sql for sql in queries if "SELECT COUNT(*)" in sql]
     assert len(counts) == 1 and "LIMIT 151" in counts[0]
 
 
