@@ -16,12 +16,17 @@ integration walks the list): numbered pages stop at row LIST_MAX_ROWS (20,000).
 The floor is a raw `SELECT … ORDER BY name, id LIMIT 50` of the same columns (every
 column of a member, as the lists' page statements read them) from the same table on a
 plain cursor, timed in the same rounds, interleaved with the lists, so that a
-busy machine slows both alike (`narrow_floor_ms`, five columns only, is printed beside
-it for comparison with earlier runs). Each list is measured as staff meet it after their
-first page: its sidebar choices come from the shared cache (crm/sidebar.py). `ratio` is
-the worst list's `db` against the floor: what a page costs the database against the
-cheapest page possible (rendering HTML or JSON is the same work at any table size and
-is in `latency`).
+busy machine slows both alike. Each list's statements are timed right after a request
+of that list (the request leaves the processor's caches and the database session as a
+page of the site finds them), and so is the floor: a request of the same list, then the
+floor. Until this version the floor was timed straight after other SQL, with no request
+between, which made it about 40% cheaper than under the lists' conditions: it is still
+printed (`warm_floor_ms`, and `ratio_warm_floor` against it), as is `narrow_floor_ms`
+(five columns only) for comparison with earlier runs. Each list is measured as staff meet
+it after their first page: its sidebar choices come from the shared cache
+(crm/sidebar.py). `ratio` is the worst list's `db` against the floor: what a page costs
+the database against the cheapest page possible (rendering HTML or JSON is the same work
+at any table size and is in `latency`).
 
     .venv/bin/python bench/lists.py [--members N] [--repeat R] [--quick]
 """
@@ -183,13 +188,18 @@ def main() -> None:
         latency: dict[str, list[float]] = {name: [] for name in lists}
         db: dict[str, list[float]] = {name: [] for name in lists}
         floor: list[float] = []
+        warm_floor: list[float] = []
         narrow_floor: list[float] = []
         for _ in range(repeat):
             for name, url in lists.items():
-                floor.append(run_sql([floor_statement]))
-                narrow_floor.append(run_sql([NARROW_FLOOR_SQL]))
                 latency[name].append(request(url))
                 db[name].append(run_sql(statements[name]))
+                # As earlier versions timed it: straight after other SQL, no request between.
+                warm_floor.append(run_sql([floor_statement]))
+                narrow_floor.append(run_sql([NARROW_FLOOR_SQL]))
+                # The floor as the list's statements meet the machine: right after a request.
+                request(url)
+                floor.append(run_sql([floor_statement]))
 
         if args.statements:
             for name in lists:
@@ -197,6 +207,7 @@ def main() -> None:
                 for sql in statements[name]:
                     print(f"{run_sql([sql]):9.2f} ms  {sql[:160]}")
         floor_ms = statistics.median(floor)
+        warm_floor_ms = statistics.median(warm_floor)
         print(f"{'list':<24}{'latency ms':>12}{'db ms':>10}{'queries':>9}")
         for name in lists:
             print(
@@ -204,8 +215,10 @@ def main() -> None:
                 f"{statistics.median(db[name]):>10.2f}{queries[name]:>9}"
             )
         print(f"{'floor: raw LIMIT 50':<24}{'':>12}{floor_ms:>10.2f}{1:>9}")
+        print(f"{'  timed warm':<24}{'':>12}{warm_floor_ms:>10.2f}{1:>9}")
         worst = max(lists, key=lambda name: statistics.median(db[name]))
         ratio = statistics.median(db[worst]) / floor_ms
+        ratio_warm_floor = statistics.median(db[worst]) / warm_floor_ms
         slowest = max(statistics.median(latency[name]) for name in lists)
         print(f"worst list: {worst}; goals: ratio <= 5, every latency < 300 ms")
         figures = " ".join(
@@ -214,6 +227,7 @@ def main() -> None:
         )
         print(
             f"RESULT ratio={ratio:.2f} max_latency_ms={slowest:.1f} floor_ms={floor_ms:.3f} "
+            f"ratio_warm_floor={ratio_warm_floor:.2f} warm_floor_ms={warm_floor_ms:.3f} "
             f"narrow_floor_ms={statistics.median(narrow_floor):.3f} "
             f"{figures} members={members} db={engine}"
         )
