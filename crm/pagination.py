@@ -98,12 +98,11 @@ class CountCappedListAdmin:
     """Mix into a ModelAdmin: its list counts from the page asked for, never the table."""
 
     paginator = CountCappedPaginator
+    # "N results (M total)" would count the whole table on every filtered page.
+    show_full_result_count = False
 
     def get_changelist(self, request, **kwargs):
         return CountCappedChangeList
-
-    # "N results (M total)" would count the whole table on every filtered page.
-    show_full_result_count = False
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         return self.paginator(
