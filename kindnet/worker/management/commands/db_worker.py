@@ -3,8 +3,9 @@
 The library's worker exits when PostgreSQL drops its connection in the middle of a task (a
 restart, a failover, `pg_terminate_backend`): recording the task's failure raises again on
 the dead connection, and the queue waits until someone restarts the worker. This one closes
-the connection, records the interrupted task as failed on a new one (geocode_sweep queues
-its members again), waits --interval and goes on. Any other error still stops it, as before.
+the connection, waits --interval (at least a second), records the interrupted task as
+failed on a new connection (geocode_sweep queues its members again) and goes on. Any other
+error still stops it, as before.
 """
 
 from __future__ import annotations
@@ -42,13 +43,16 @@ class Command(library.Command):
                 except DatabaseError as error:
                     if not _connection_lost():
                         raise
+                    # At least a second: a database that is down for a while is asked
+                    # once a second, not in a tight loop (--interval may be 0).
+                    wait = max(1.0, options["interval"])
                     logger.warning(
                         "Lost the database connection (%s): reconnecting in %s s.",
                         str(error).strip() or type(error).__name__,
-                        options["interval"],
+                        wait,
                     )
                     connection.close()
-                    time.sleep(options["interval"])
+                    time.sleep(wait)
                     _record_interrupted(running.pop("id", None), error)
         finally:
             task_started.disconnect(started)
