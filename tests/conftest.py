@@ -163,6 +163,43 @@ def pristine_sqlite_database(django_db_setup, django_db_blocker, tmp_path_factor
 
 # --- Geocoding (issue 3) ---------------------------------------------------------------
 @pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, with one request at a time on SQLite.
+
+    On SQLite the server's threads share the test's in-memory connection. Two requests at
+    once (a page asking for the map feed and the impact figures together) could deadlock
+    inside Python's sqlite3 module: one thread, in a query, waits for the GIL to run a
+    SQL function written in Python while holding the connection's mutex; the other holds
+    the GIL and waits for that mutex. A lock around each request serialises them (on
+    PostgreSQL each thread has its own connection, and requests stay concurrent).
+    """
+    import os
+    import threading
+
+    from pytest_django.live_server_helper import LiveServer
+
+    address = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(address, start=False)
+    if server.thread.connections_override:
+        one_at_a_time = threading.Lock()
+        serving = server.thread.static_handler
+
+        class OneRequestAtATime(serving):
+            def __call__(self, environ, start_response):
+                with one_at_a_time:
+                    return super().__call__(environ, start_response)
+
+        server.thread.static_handler = OneRequestAtATime
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def _gazetteer_loaded(django_db_setup, django_db_blocker) -> None:
     """IT and CH places loaded once per test database (committed, outside any test)."""
     from geocoding.gazetteer import gazetteer_load
