@@ -161,7 +161,7 @@ def pristine_sqlite_database(django_db_setup, django_db_blocker, tmp_path_factor
     return path
 
 
-# --- Geocoding (issue 3) ---------------------------------------------------------------
+# --- Browser tests ---------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def live_server(request):
     """pytest-django's live server, with one request at a time on SQLite.
@@ -199,6 +199,7 @@ def live_server(request):
     server.stop()
 
 
+# --- Geocoding (issue 3) ---------------------------------------------------------------
 @pytest.fixture(scope="session")
 def _gazetteer_loaded(django_db_setup, django_db_blocker) -> None:
     """IT and CH places loaded once per test database (committed, outside any test)."""

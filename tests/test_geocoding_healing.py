@@ -85,6 +85,25 @@ members_geocode_enqueue(member_ids=[s.pk for s in schools])
 """
 
 
+#: The towns of CREATE_EIGHT, as the fake Nominatim places them.
+KILLTOWNS = {f"killtown {n}": (45.0 + n / 10, 9.0) for n in range(8)}
+
+
+def _worker_env(base: dict[str, str], fake, **overrides: str) -> dict[str, str]:
+    """The production set-up of geocoding (a database queue, Nominatim) against `fake`."""
+    return {
+        **base,
+        "TASKS_BACKEND": "database",
+        "GEOCODERS": "nominatim",
+        "NOMINATIM_URL": fake.url,
+        "GEOCODER_USER_AGENT": "kindnet-tests/1.0 (tests@kindnet.example)",
+        "GEOCODER_MIN_DELAY_SECONDS": "0.15",
+        "GEOCODER_SWEEP_AFTER_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+        **overrides,
+    }
+
+
 def _located(env: dict[str, str]) -> int:
     """Members located in the database of `env`, read without starting Django again."""
     url = env["DATABASE_URL"]
@@ -111,19 +130,8 @@ def test_a_worker_killed_mid_batch_is_taken_over_and_its_members_geocoded(laptop
     from tests.nominatim_fake import FakeNominatim
     from tests.test_map_freshness import ROOT, manage
 
-    fake = FakeNominatim(cities={f"killtown {n}": (45.0 + n / 10, 9.0) for n in range(8)}).start()
-    env = {
-        **laptop_env,
-        "TASKS_BACKEND": "database",
-        "GEOCODERS": "nominatim",
-        "NOMINATIM_URL": fake.url,
-        "GEOCODER_USER_AGENT": "kindnet-tests/1.0 (tests@kindnet.example)",
-        "GEOCODER_MIN_DELAY_SECONDS": "0.15",
-        "GEOCODER_TIMEOUT": "1",
-        "GEOCODER_TASK_TIMEOUT_SECONDS": "1",
-        "GEOCODER_SWEEP_AFTER_SECONDS": "0",
-        "LOG_LEVEL": "WARNING",
-    }
+    fake = FakeNominatim(cities=KILLTOWNS).start()
+    env = _worker_env(laptop_env, fake, GEOCODER_TIMEOUT="1", GEOCODER_TASK_TIMEOUT_SECONDS="1")
     try:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "shell", "-v", "0", "-c", CREATE_EIGHT)
@@ -258,18 +266,8 @@ def test_a_worker_whose_database_connection_is_cut_mid_task_goes_on(laptop_env):
     if not url.startswith("postgres"):
         pytest.skip("a connection cut by the server: PostgreSQL only")
     url = url.replace("postgres://", "postgresql://", 1)
-    fake = FakeNominatim(cities={f"killtown {n}": (45.0 + n / 10, 9.0) for n in range(8)}).start()
-    env = {
-        **laptop_env,
-        "TASKS_BACKEND": "database",
-        "GEOCODERS": "nominatim",
-        "NOMINATIM_URL": fake.url,
-        "GEOCODER_USER_AGENT": "kindnet-tests/1.0 (tests@kindnet.example)",
-        "GEOCODER_MIN_DELAY_SECONDS": "0.15",
-        "GEOCODER_TIMEOUT": "2",
-        "GEOCODER_SWEEP_AFTER_SECONDS": "0",
-        "LOG_LEVEL": "WARNING",
-    }
+    fake = FakeNominatim(cities=KILLTOWNS).start()
+    env = _worker_env(laptop_env, fake, GEOCODER_TIMEOUT="2")
     worker = None
     try:
         manage(env, "migrate", "--noinput", "-v", "0")
